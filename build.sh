@@ -1,0 +1,92 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Hanko build driver (style item 31).
+#   ./build.sh            build everything into build/
+#   ./build.sh test       build, then run every test; last line "N passed, N failed"
+#   ./build.sh run        initialise a local state directory if needed and start Hanko
+#   ./build.sh asan       build with ASan+UBSan into build/asan and run every test there
+#   ./build.sh valgrind   build, then run every test under valgrind
+#   ./build.sh bench      build, then run the benchmarks (see docs/benchmarks.md)
+#   ./build.sh clean
+# Missing Debian packages are installed with apt-get when run as root;
+# otherwise they are named and the build stops.
+set -eu
+cd "$(dirname "$0")"
+
+DEBS="build-essential pkg-config clang libuv1-dev libssl-dev liblmdb-dev
+libsodium-dev libmsgpack-dev libjansson-dev libcmocka-dev libp11-kit-dev
+softhsm2 opensc oathtool golang-go golang-golang-x-mod-dev python3-pytest
+python3-cryptography lmdb-utils valgrind openssl"
+
+deps() {
+	missing=""
+	for p in $DEBS; do
+		st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+		case "$st" in
+		*"install ok installed"*) ;;
+		*) missing="$missing $p" ;;
+		esac
+	done
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" = 0 ]; then
+		echo "build.sh: installing:$missing" >&2
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		# shellcheck disable=SC2086
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >&2
+	else
+		echo "build.sh: missing Debian packages:$missing" >&2
+		echo "build.sh: install them with: sudo apt-get install$missing" >&2
+		exit 1
+	fi
+}
+
+jobs=$(nproc 2>/dev/null || echo 2)
+cmd=${1:-build}
+[ $# -gt 0 ] && shift
+
+case "$cmd" in
+build)
+	deps
+	make -j"$jobs" "$@"
+	;;
+test)
+	deps
+	make -j"$jobs"
+	exec tests/run.sh build "$@"
+	;;
+asan)
+	deps
+	make -j"$jobs" ASAN=1 UBSAN=1 BUILD=build/asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    exec tests/run.sh build/asan "$@"
+	;;
+valgrind)
+	deps
+	make -j"$jobs"
+	HK_VALGRIND=1 exec tests/run.sh build "$@"
+	;;
+bench)
+	deps
+	make -j"$jobs"
+	exec tests/bench/run.sh build "$@"
+	;;
+run)
+	deps
+	make -j"$jobs"
+	state=${HANKO_STATE:-"$PWD/state"}
+	if [ ! -e "$state/ledger" ]; then
+		build/bin/hanko ledger init --state "$state"
+	fi
+	echo "hanko: state directory $state"
+	exec build/bin/hankod --state "$state" "$@"
+	;;
+clean)
+	make clean
+	rm -rf build
+	;;
+*)
+	echo "usage: $0 [build|test|run|asan|valgrind|bench|clean]" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cli: shared pieces of the `hanko` command line: option parsing, state
+ * directory paths and exit codes. Commands print results on stdout and
+ * diagnostics on stderr.
+ */
+#ifndef HK_CLI_H
+#define HK_CLI_H
+
+#include <stdint.h>
+
+#include "core/err.h"
+
+/* Exit codes: 0 success, 1 a check failed (verification, refusal), 2 a
+ * usage or operational error. */
+#define CLI_OK 0
+#define CLI_FAIL 1
+#define CLI_ERROR 2
+
+/* One "--name value" option; ${val} is set to the borrowed argv string. */
+struct cli_opt {
+	const char *name;
+	const char **val;
+};
+
+/** cli_parse(argc, argv, opts, usage): parse "--name value" pairs into
+ * ${opts} (terminated by a NULL name); 0, or prints ${usage} and returns
+ * CLI_ERROR on anything unknown or incomplete. */
+int cli_parse(int argc, char **argv, const struct cli_opt *opts,
+    const char *usage);
+
+/** cli_u64(s, name, out): parse a decimal uint64 strictly; 0 or
+ * CLI_ERROR (with a message naming ${name}). */
+int cli_u64(const char *s, const char *name, uint64_t *out);
+
+/** cli_path(buf, len, dir, name): "${dir}/${name}" into ${buf}; 0 or
+ * CLI_ERROR when it does not fit. */
+int cli_path(char *buf, size_t len, const char *dir, const char *name);
+
+/* Files of a state directory. */
+#define HK_STATE_LEDGER "ledger"
+#define HK_STATE_CPKEY "checkpoint.key"
+
+/** cli_ledger_main(argc, argv): `hanko ledger ...`. */
+int cli_ledger_main(int argc, char **argv);
+
+#endif

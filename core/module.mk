@@ -1,0 +1,18 @@
+# core/: leaf plumbing and the event codec (included by ledger/ and hsm/),
+# and the monitor side (key handling, CLI, daemon) that uses them.
+LIB_SRCS += core/err.c core/log.c core/buf.c core/codec.c core/sha256.c \
+	core/mpk.c core/strmap.c core/event.c core/event_json.c core/cpkey.c core/state.c \
+	core/cli.c
+
+PROGS += $(BUILD)/bin/hanko $(BUILD)/bin/hankod
+
+HANKO_OBJS := $(BUILD)/obj/core/hanko.o $(BUILD)/obj/core/cli_ledger.o
+HANKOD_OBJS := $(BUILD)/obj/core/hankod.o
+
+$(BUILD)/bin/hanko: $(HANKO_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(HANKO_OBJS) $(LIB) $(LDLIBS)
+
+$(BUILD)/bin/hankod: $(HANKOD_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(HANKOD_OBJS) $(LIB) $(LDLIBS)
