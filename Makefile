@@ -58,5 +58,6 @@ clean:
 
 .PHONY: default all clean
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
