@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * testutil: fixtures shared by unit tests (header-only, static): a
+ * throwaway state directory with a checkpoint key and a fresh ledger, and
+ * builders for events with a body of a given size.
+ */
+#ifndef HK_TESTUTIL_H
+#define HK_TESTUTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/cpkey.h"
+#include "core/event.h"
+#include "ledger/ledger.h"
+
+struct fixture {
+	char dir[256];
+	char ledger[300];
+	char key[300];
+	struct hk_cpkey *k;
+	struct ledger *l;
+};
+
+static inline int
+fixture_rm(const char *dir)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+/* fixture_new(f, origin): a new ledger with its genesis event, open for
+ * writing with default options. */
+static inline int
+fixture_new(struct fixture *f, const char *origin)
+{
+	struct hk_buf vkey = HK_BUF_INIT, body = HK_BUF_INIT;
+	struct hk_mpk_writer w;
+	struct hk_event ev;
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/hanko-test-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return HK_EIO;
+	snprintf(f->ledger, sizeof(f->ledger), "%s/ledger", f->dir);
+	snprintf(f->key, sizeof(f->key), "%s/checkpoint.key", f->dir);
+	if ((r = hk_cpkey_generate(f->key, origin, &f->k)) != 0 ||
+	    (r = ledger_note_vkey(origin, hk_cpkey_signer(f->k)->pub, &vkey)) !=
+		0)
+		goto out;
+	hk_mpk_writer_init(&w, &body);
+	hk_mpk_put_map(&w, 2);
+	hk_mpk_put_uint(&w, HK_BODY_GENESIS_SOFTWARE);
+	hk_mpk_put_cstr(&w, "hanko test");
+	hk_mpk_put_uint(&w, HK_BODY_GENESIS_VKEY);
+	hk_mpk_put_str(&w, (const char *)vkey.p, vkey.len);
+	if ((r = hk_mpk_writer_status(&w)) != 0)
+		goto out;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = HK_EV_LEDGER_GENESIS;
+	ev.body = (struct hk_bytes){body.p, body.len};
+	if ((r = ledger_create(f->ledger, origin, hk_cpkey_signer(f->k), &ev)) !=
+	    0)
+		goto out;
+	r = ledger_open(f->ledger, NULL, hk_cpkey_signer(f->k), &f->l);
+out:
+	hk_buf_release(&vkey);
+	hk_buf_release(&body);
+	return r;
+}
+
+static inline int
+fixture_reopen(struct fixture *f, const struct ledger_opts *o)
+{
+	ledger_close(f->l);
+	f->l = NULL;
+	return ledger_open(f->ledger, o, o && o->readonly ? NULL :
+	    hk_cpkey_signer(f->k), &f->l);
+}
+
+static inline void
+fixture_free(struct fixture *f)
+{
+	ledger_close(f->l);
+	hk_cpkey_free(f->k);
+	if (f->dir[0] != '\0')
+		fixture_rm(f->dir);
+	memset(f, 0, sizeof(*f));
+}
+
+/* event_build(ev, body, type, signer, cred, tag, pad): an event whose body
+ * is {1: tag, 2: bin(pad bytes)}; strings are borrowed. */
+static inline int
+event_build(struct hk_event *ev, struct hk_buf *body, uint64_t type,
+    const char *signer, const char *cred, uint64_t tag, size_t pad)
+{
+	static const uint8_t zeros[65536];
+	struct hk_mpk_writer w;
+
+	hk_buf_reset(body);
+	hk_mpk_writer_init(&w, body);
+	hk_mpk_put_map(&w, 2);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_uint(&w, tag);
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_bin(&w, zeros, pad);
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->actor_kind = HK_ACTOR_SYSTEM;
+	ev->actor_id = (struct hk_bytes){(const uint8_t *)"test", 4};
+	ev->signer = (struct hk_bytes){(const uint8_t *)signer, strlen(signer)};
+	ev->credential = (struct hk_bytes){(const uint8_t *)cred, strlen(cred)};
+	ev->body = (struct hk_bytes){body->p, body->len};
+	return hk_mpk_writer_status(&w);
+}
+
+#endif
