@@ -116,27 +116,27 @@ check_event(struct vstate *s, uint64_t seq, MDB_val *v)
 
 	if (hk_event_decode(v->mv_data, v->mv_size, &ev, &perr) != 0)
 		return report_bad(rep, 1, seq,
-		    "seq %" PRIu64 ": event outside the profile: %s at byte %zu",
-		    seq, perr.msg, perr.off);
+		    "event outside the profile: %s at byte %zu", perr.msg,
+		    perr.off);
 	if (ev.seq != seq)
 		return report_bad(rep, 1, seq,
-		    "seq %" PRIu64 ": event records seq %" PRIu64
-		    " (events moved or swapped)", seq, ev.seq);
+		    "event records seq %" PRIu64 " (events moved or swapped)",
+		    ev.seq);
 	if (ev.origin.n != strlen(s->l->origin) ||
 	    memcmp(ev.origin.p, s->l->origin, ev.origin.n) != 0)
 		return report_bad(rep, 1, seq,
-		    "seq %" PRIu64 ": event names another origin", seq);
+		    "event names another origin");
 	if (memcmp(ev.prev, s->prev, LEDGER_HASH_LEN) != 0)
 		return report_bad(rep, 1, seq,
-		    "seq %" PRIu64 ": prev differs from the leaf hash of the "
-		    "previous event (chain broken)", seq);
+		    "prev differs from the leaf hash of the previous event "
+		    "(chain broken)");
 	if (ev.time_ms < s->last_time)
 		return report_bad(rep, 1, seq,
-		    "seq %" PRIu64 ": time runs backwards", seq);
+		    "time runs backwards");
 	if ((seq == 0) != (ev.type == HK_EV_LEDGER_GENESIS))
-		return report_bad(rep, 1, seq, seq == 0 ?
-		    "seq 0: first event is not the ledger genesis" :
-		    "seq %" PRIu64 ": genesis event after seq 0", seq);
+		return report_bad(rep, 1, seq, "%s", seq == 0 ?
+		    "first event is not the ledger genesis" :
+		    "genesis event after seq 0");
 	if (seq == 0) {
 		struct hk_bytes vk;
 
@@ -144,8 +144,8 @@ check_event(struct vstate *s, uint64_t seq, MDB_val *v)
 		    vk.n != strlen(s->l->vkey) ||
 		    memcmp(vk.p, s->l->vkey, vk.n) != 0)
 			return report_bad(rep, 1, seq,
-			    "seq 0: genesis does not record the ledger's "
-			    "verifier key");
+			    "genesis does not record the ledger's verifier "
+			    "key");
 	}
 	if ((r = ledger_merkle_leaf_hash(s->hasher, v->mv_data, v->mv_size,
 		 leaf)) != 0 ||
@@ -156,20 +156,19 @@ check_event(struct vstate *s, uint64_t seq, MDB_val *v)
 	if (rc == MDB_NOTFOUND || (rc == 0 && (hk.mv_size != 8 ||
 					      ledger_key_get(hk.mv_data) != seq)))
 		return report_bad(rep, 1, seq,
-		    "seq %" PRIu64 ": stored hashes missing", seq);
+		    "stored hashes missing");
 	if (rc != 0)
 		return ledger_store_err(__func__, rc);
 	if (hv.mv_size != (size_t)count * LEDGER_HASH_LEN)
 		return report_bad(rep, 1, seq,
-		    "seq %" PRIu64 ": %zu bytes of stored hashes, expected %d "
-		    "hashes", seq, hv.mv_size, count);
+		    "%zu bytes of stored hashes, expected %d hashes",
+		    hv.mv_size, count);
 	for (i = 0; i < count; i++)
 		if (memcmp((const uint8_t *)hv.mv_data + i * LEDGER_HASH_LEN,
 			stored[i], LEDGER_HASH_LEN) != 0)
 			return report_bad(rep, 1, seq,
-			    "seq %" PRIu64 ": stored %s hash differs from the "
-			    "one recomputed from the event", seq,
-			    i == 0 ? "leaf" : "node");
+			    "stored %s hash differs from the one recomputed "
+			    "from the event", i == 0 ? "leaf" : "node");
 	memcpy(s->prev, leaf, LEDGER_HASH_LEN);
 	s->last_time = ev.time_ms;
 	rep->events++;
@@ -234,14 +233,12 @@ ledger_verify(struct ledger *l, const struct ledger_note_verifier *trusted,
 		uint64_t key;
 
 		if (k.mv_size != 8) {
-			r = report_bad(rep, 1, seq, "seq %" PRIu64 ": event key "
-			    "is not 64 bits", seq);
+			r = report_bad(rep, 1, seq, "event key is not 64 bits");
 			goto out;
 		}
 		if ((key = ledger_key_get(k.mv_data)) != seq) {
-			r = report_bad(rep, 1, seq, "seq %" PRIu64 ": event "
-			    "missing (next stored event is %" PRIu64 ")", seq,
-			    key);
+			r = report_bad(rep, 1, seq, "event missing (next "
+			    "stored event is %" PRIu64 ")", key);
 			goto out;
 		}
 		if ((r = check_event(s, seq, &v)) != 0)
