@@ -16,7 +16,8 @@
 #include "core/log.h"
 #include "ledger/ledger_internal.h"
 
-#define DEFAULT_MAP_SIZE ((size_t)256 << 30)
+#define DEFAULT_MAP_SIZE ((size_t)1 << 30)
+#define DEFAULT_MAP_MAX ((size_t)1 << 40)
 #define DEFAULT_MAX_BATCH 4096
 /* Bytes an event adds around its encoded fields [4..7]: array header,
  * version, origin header, seq, time, prev. */
@@ -66,6 +67,111 @@ thread_hasher(void)
 		return NULL;
 	}
 	return h;
+}
+
+static void
+gate_read_enter(struct ledger *l)
+{
+	pthread_mutex_lock(&l->gate_mu);
+	while (l->resizing)
+		pthread_cond_wait(&l->gate_cv, &l->gate_mu);
+	l->readers++;
+	pthread_mutex_unlock(&l->gate_mu);
+}
+
+static void
+gate_read_exit(struct ledger *l)
+{
+	pthread_mutex_lock(&l->gate_mu);
+	if (--l->readers == 0)
+		pthread_cond_broadcast(&l->gate_cv);
+	pthread_mutex_unlock(&l->gate_mu);
+}
+
+static void
+gate_write_enter(struct ledger *l)
+{
+	pthread_mutex_lock(&l->gate_mu);
+	while (l->resizing)
+		pthread_cond_wait(&l->gate_cv, &l->gate_mu);
+	l->resizing = true;
+	while (l->readers > 0)
+		pthread_cond_wait(&l->gate_cv, &l->gate_mu);
+	pthread_mutex_unlock(&l->gate_mu);
+}
+
+static void
+gate_write_exit(struct ledger *l)
+{
+	pthread_mutex_lock(&l->gate_mu);
+	l->resizing = false;
+	pthread_cond_broadcast(&l->gate_cv);
+	pthread_mutex_unlock(&l->gate_mu);
+}
+
+/** ledger_rtxn_begin(l, txn): a read transaction inside the map gate. */
+int
+ledger_rtxn_begin(struct ledger *l, MDB_txn **txn)
+{
+	int rc, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		gate_read_enter(l);
+		rc = mdb_txn_begin(l->env, NULL, MDB_RDONLY, txn);
+		if (rc == 0)
+			return 0;
+		gate_read_exit(l);
+		if (rc != MDB_MAP_RESIZED)
+			break;
+		/* Another process grew the map: adopt its size. */
+		gate_write_enter(l);
+		rc = mdb_env_set_mapsize(l->env, 0);
+		gate_write_exit(l);
+		if (rc != 0)
+			break;
+	}
+	return ledger_store_err(__func__, rc);
+}
+
+/** ledger_rtxn_end(l, txn): abort the read transaction, leave the gate. */
+void
+ledger_rtxn_end(struct ledger *l, MDB_txn *txn)
+{
+	mdb_txn_abort(txn);
+	gate_read_exit(l);
+}
+
+/*
+ * grow(l, need): make sure the map has room for ${need} more bytes with a
+ * quarter to spare, doubling it (up to map_max) while no read transaction
+ * of this process is active. Writer thread only.
+ */
+static int
+grow(struct ledger *l, size_t need)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	size_t used, size;
+	int rc;
+
+	if (mdb_env_info(l->env, &info) != 0 || mdb_env_stat(l->env, &ms) != 0)
+		return HK_ESTORE;
+	used = ((size_t)info.me_last_pgno + 1) * ms.ms_psize;
+	size = info.me_mapsize;
+	if ((used + need) / 3 < size / 4)
+		return 0;
+	while ((used + need) / 3 >= size / 4 && size < l->map_max)
+		size = size * 2 > l->map_max ? l->map_max : size * 2;
+	if (size == info.me_mapsize)
+		return 0; /* at the limit: the commit will tell */
+	gate_write_enter(l);
+	rc = mdb_env_set_mapsize(l->env, size);
+	gate_write_exit(l);
+	if (rc != 0)
+		return ledger_store_err(__func__, rc);
+	hk_info_f("ledger map grown to %zu MiB (%zu MiB in use)", size >> 20,
+	    used >> 20);
+	return 0;
 }
 
 static uint64_t
@@ -500,7 +606,12 @@ ledger_open(const char *dir, const struct ledger_opts *opts,
 	l->max_batch = opts->max_batch ? opts->max_batch : DEFAULT_MAX_BATCH;
 	l->window_us = opts->window_us;
 	l->tail = &l->head;
+	l->map_max = opts->map_max ? opts->map_max : DEFAULT_MAP_MAX;
+	if (opts->map_size > l->map_max)
+		l->map_max = opts->map_size;
 	pthread_mutex_init(&l->mu, NULL);
+	pthread_mutex_init(&l->gate_mu, NULL);
+	pthread_cond_init(&l->gate_cv, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&l->wake, &ca);
@@ -578,6 +689,8 @@ ledger_close(struct ledger *l)
 	hk_buf_release(&l->note);
 	pthread_cond_destroy(&l->wake);
 	pthread_mutex_destroy(&l->mu);
+	pthread_cond_destroy(&l->gate_cv);
+	pthread_mutex_destroy(&l->gate_mu);
 	free(l);
 }
 
@@ -607,10 +720,17 @@ commit_batch(struct ledger *l, struct pending *batch, uint64_t *first)
 	uint64_t time_saved = l->last_time, seq;
 	struct pending *p;
 	MDB_txn *txn = NULL;
+	size_t need;
 	int rc, r;
 
 	memcpy(leaf_saved, l->last_leaf, LEDGER_HASH_LEN);
 	*first = l->edge.n;
+	/* Room for the batch: events, about two hashes each, LMDB's node
+	 * overhead and copy-on-write of the touched branch pages. */
+	for (need = 65536, p = batch; p != NULL; p = p->next)
+		need += 2 * (p->mid_len + 512);
+	if ((r = grow(l, need)) != 0)
+		goto fail;
 	if ((rc = mdb_txn_begin(l->env, NULL, 0, &txn)) != 0) {
 		r = ledger_store_err(__func__, rc);
 		goto fail;
@@ -822,15 +942,6 @@ ledger_vkey(const struct ledger *l)
 	return l->vkey;
 }
 
-static int
-rtxn(struct ledger *l, MDB_txn **txn)
-{
-	int rc;
-
-	if ((rc = mdb_txn_begin(l->env, NULL, MDB_RDONLY, txn)) != 0)
-		return ledger_store_err(__func__, rc);
-	return 0;
-}
 
 static int
 size_in(struct ledger *l, MDB_txn *txn, uint64_t *size)
@@ -854,7 +965,7 @@ ledger_size(struct ledger *l, uint64_t *size, uint8_t root[LEDGER_HASH_LEN])
 	MDB_val v;
 	int r;
 
-	if ((r = rtxn(l, &txn)) != 0)
+	if ((r = ledger_rtxn_begin(l, &txn)) != 0)
 		return r;
 	if ((r = size_in(l, txn, size)) == 0 && root != NULL) {
 		if ((r = meta_get(txn, l->meta, "root", &v)) == 0) {
@@ -864,7 +975,7 @@ ledger_size(struct ledger *l, uint64_t *size, uint8_t root[LEDGER_HASH_LEN])
 				r = HK_ECORRUPT;
 		}
 	}
-	mdb_txn_abort(txn);
+	ledger_rtxn_end(l, txn);
 	return r;
 }
 
@@ -891,11 +1002,11 @@ ledger_event_get(struct ledger *l, uint64_t seq, struct hk_buf *out)
 	MDB_val v;
 	int r;
 
-	if ((r = rtxn(l, &txn)) != 0)
+	if ((r = ledger_rtxn_begin(l, &txn)) != 0)
 		return r;
 	if ((r = get_u64(txn, l->ev, seq, &v)) == 0)
 		r = hk_buf_put(out, v.mv_data, v.mv_size);
-	mdb_txn_abort(txn);
+	ledger_rtxn_end(l, txn);
 	return r;
 }
 
@@ -922,11 +1033,11 @@ ledger_checkpoint_get(struct ledger *l, uint64_t size, struct hk_buf *out,
 	uint64_t g = 0;
 	int r;
 
-	if ((r = rtxn(l, &txn)) != 0)
+	if ((r = ledger_rtxn_begin(l, &txn)) != 0)
 		return r;
 	if ((r = checkpoint_in(l, txn, size, &v, &g)) == 0)
 		r = hk_buf_put(out, v.mv_data, v.mv_size);
-	mdb_txn_abort(txn);
+	ledger_rtxn_end(l, txn);
 	if (r == 0 && got != NULL)
 		*got = g;
 	return r;
@@ -943,7 +1054,7 @@ ledger_tree_hash(struct ledger *l, uint64_t size, uint8_t root[LEDGER_HASH_LEN])
 
 	if (h == NULL)
 		return HK_ENOMEM;
-	if ((r = rtxn(l, &hr.txn)) != 0)
+	if ((r = ledger_rtxn_begin(l, &hr.txn)) != 0)
 		return r;
 	if ((r = size_in(l, hr.txn, &cur)) == 0) {
 		if (size > cur)
@@ -952,7 +1063,7 @@ ledger_tree_hash(struct ledger *l, uint64_t size, uint8_t root[LEDGER_HASH_LEN])
 			r = ledger_merkle_tree_hash(h, size, ledger_hread_cb, &hr,
 			    root);
 	}
-	mdb_txn_abort(hr.txn);
+	ledger_rtxn_end(l, hr.txn);
 	return r;
 }
 
@@ -968,7 +1079,7 @@ ledger_inclusion(struct ledger *l, uint64_t seq, uint64_t size,
 
 	if (h == NULL)
 		return HK_ENOMEM;
-	if ((r = rtxn(l, &hr.txn)) != 0)
+	if ((r = ledger_rtxn_begin(l, &hr.txn)) != 0)
 		return r;
 	if ((r = size_in(l, hr.txn, &cur)) == 0) {
 		if (size > cur || seq >= size)
@@ -977,7 +1088,7 @@ ledger_inclusion(struct ledger *l, uint64_t seq, uint64_t size,
 			r = ledger_merkle_prove_inclusion(h, seq, size,
 			    ledger_hread_cb, &hr, proof, len);
 	}
-	mdb_txn_abort(hr.txn);
+	ledger_rtxn_end(l, hr.txn);
 	return r;
 }
 
@@ -993,7 +1104,7 @@ ledger_consistency(struct ledger *l, uint64_t m, uint64_t n,
 
 	if (h == NULL)
 		return HK_ENOMEM;
-	if ((r = rtxn(l, &hr.txn)) != 0)
+	if ((r = ledger_rtxn_begin(l, &hr.txn)) != 0)
 		return r;
 	if ((r = size_in(l, hr.txn, &cur)) == 0) {
 		if (n > cur || m > n)
@@ -1002,7 +1113,7 @@ ledger_consistency(struct ledger *l, uint64_t m, uint64_t n,
 			r = ledger_merkle_prove_consistency(h, m, n,
 			    ledger_hread_cb, &hr, proof, len);
 	}
-	mdb_txn_abort(hr.txn);
+	ledger_rtxn_end(l, hr.txn);
 	return r;
 }
 
@@ -1033,7 +1144,7 @@ ledger_receipt(struct ledger *l, uint64_t seq, struct hk_buf *out)
 
 	if (h == NULL)
 		return HK_ENOMEM;
-	if ((r = rtxn(l, &hr.txn)) != 0)
+	if ((r = ledger_rtxn_begin(l, &hr.txn)) != 0)
 		return r;
 	if ((r = checkpoint_in(l, hr.txn, 0, &cp, &size)) != 0)
 		goto out;
@@ -1053,7 +1164,7 @@ ledger_receipt(struct ledger *l, uint64_t seq, struct hk_buf *out)
 	    (r = hk_buf_put(out, cp.mv_data, cp.mv_size)) != 0)
 		goto out;
 out:
-	mdb_txn_abort(hr.txn);
+	ledger_rtxn_end(l, hr.txn);
 	return r;
 }
 
@@ -1072,7 +1183,7 @@ ledger_consistency_text(struct ledger *l, uint64_t m, uint64_t n,
 
 	if (h == NULL)
 		return HK_ENOMEM;
-	if ((r = rtxn(l, &hr.txn)) != 0)
+	if ((r = ledger_rtxn_begin(l, &hr.txn)) != 0)
 		return r;
 	if ((r = checkpoint_in(l, hr.txn, n, &cp, &size)) != 0)
 		goto out;
@@ -1089,11 +1200,12 @@ ledger_consistency_text(struct ledger *l, uint64_t m, uint64_t n,
 	    (r = hk_buf_put(out, cp.mv_data, cp.mv_size)) != 0)
 		goto out;
 out:
-	mdb_txn_abort(hr.txn);
+	ledger_rtxn_end(l, hr.txn);
 	return r;
 }
 
 struct ledger_iter {
+	struct ledger *l;
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	uint64_t from;
@@ -1110,7 +1222,8 @@ ledger_iter_new(struct ledger *l, uint64_t from, struct ledger_iter **out)
 	if ((it = calloc(1, sizeof(*it))) == NULL)
 		return HK_ENOMEM;
 	it->from = from;
-	if ((r = rtxn(l, &it->txn)) != 0) {
+	it->l = l;
+	if ((r = ledger_rtxn_begin(l, &it->txn)) != 0) {
 		free(it);
 		return r;
 	}
@@ -1159,6 +1272,6 @@ ledger_iter_free(struct ledger_iter *it)
 	if (it->cur != NULL)
 		mdb_cursor_close(it->cur);
 	if (it->txn != NULL)
-		mdb_txn_abort(it->txn);
+		ledger_rtxn_end(it->l, it->txn);
 	free(it);
 }

@@ -42,7 +42,10 @@ struct ledger;
 typedef void (*ledger_append_cb)(void *arg, int status, uint64_t seq);
 
 struct ledger_opts {
-	size_t map_size;      /* LMDB map size in bytes; 0: 256 GiB */
+	size_t map_size;      /* initial LMDB map size in bytes; 0: 1 GiB.
+				 The writer doubles it when 3/4 is used */
+	size_t map_max;       /* the map never grows beyond this; 0: 1 TiB
+				 (about 3 billion events of 256 bytes) */
 	unsigned max_batch;   /* events per commit at most; 0: 4096 */
 	unsigned window_us;   /* wait this long for more events before a
 				 commit that is not full; 0: commit at once

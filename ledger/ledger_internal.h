@@ -34,6 +34,16 @@ struct ledger {
 	struct hk_buf evbuf, note;
 	unsigned max_batch, window_us;
 
+	/* The map gate: read transactions of this process hold it shared;
+	 * growing the map (mdb_env_set_mapsize) needs it exclusive because
+	 * LMDB allows a resize only with no transaction active in the
+	 * process. Waiting resizers take precedence over new readers. */
+	pthread_mutex_t gate_mu;
+	pthread_cond_t gate_cv;
+	unsigned readers;
+	bool resizing;
+	size_t map_max;
+
 	/* Queue, protected by mu. */
 	pthread_mutex_t mu;
 	pthread_cond_t wake;
@@ -79,6 +89,13 @@ struct ledger_hread {
  * the h table of ${arg} (struct ledger_hread). */
 int ledger_hread_cb(void *arg, int level, uint64_t index,
     uint8_t out[LEDGER_HASH_LEN]);
+
+/** ledger_rtxn_begin(l, txn): a read transaction inside the map gate;
+ * end it with ledger_rtxn_end(). Adopts a map grown by another process. */
+int ledger_rtxn_begin(struct ledger *l, MDB_txn **txn);
+
+/** ledger_rtxn_end(l, txn): abort the read transaction, leave the gate. */
+void ledger_rtxn_end(struct ledger *l, MDB_txn *txn);
 
 /** ledger_store_err(func, rc): log an LMDB error once and map it. */
 int ledger_store_err(const char *func, int rc);

@@ -215,8 +215,9 @@ ledger_verify(struct ledger *l, const struct ledger_note_verifier *trusted,
 		r = report_bad(rep, 0, 0, "ledger verifier key is malformed");
 		goto out;
 	}
-	if ((rc = mdb_txn_begin(l->env, NULL, MDB_RDONLY, &s->txn)) != 0 ||
-	    (rc = mdb_cursor_open(s->txn, l->ev, &s->ev)) != 0 ||
+	if ((r = ledger_rtxn_begin(l, &s->txn)) != 0)
+		goto out;
+	if ((rc = mdb_cursor_open(s->txn, l->ev, &s->ev)) != 0 ||
 	    (rc = mdb_cursor_open(s->txn, l->h, &s->h)) != 0 ||
 	    (rc = mdb_cursor_open(s->txn, l->cp, &s->cp)) != 0) {
 		r = ledger_store_err(__func__, rc);
@@ -299,7 +300,7 @@ out:
 	if (s->cp != NULL)
 		mdb_cursor_close(s->cp);
 	if (s->txn != NULL)
-		mdb_txn_abort(s->txn);
+		ledger_rtxn_end(l, s->txn);
 	hk_sha256_free(s->hasher);
 	free(s);
 	return r;

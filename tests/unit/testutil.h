@@ -33,10 +33,10 @@ fixture_rm(const char *dir)
 	return system(cmd);
 }
 
-/* fixture_new(f, origin): a new ledger with its genesis event, open for
- * writing with default options. */
+/* fixture_new_in(f, base, origin): a new ledger with its genesis event in
+ * a fresh directory under ${base}, open for writing with default options. */
 static inline int
-fixture_new(struct fixture *f, const char *origin)
+fixture_new_in(struct fixture *f, const char *base, const char *origin)
 {
 	struct hk_buf vkey = HK_BUF_INIT, body = HK_BUF_INIT;
 	struct hk_mpk_writer w;
@@ -44,7 +44,7 @@ fixture_new(struct fixture *f, const char *origin)
 	int r;
 
 	memset(f, 0, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/hanko-test-XXXXXX");
+	snprintf(f->dir, sizeof(f->dir), "%s/hanko-test-XXXXXX", base);
 	if (mkdtemp(f->dir) == NULL)
 		return HK_EIO;
 	snprintf(f->ledger, sizeof(f->ledger), "%s/ledger", f->dir);
@@ -72,6 +72,12 @@ out:
 	hk_buf_release(&vkey);
 	hk_buf_release(&body);
 	return r;
+}
+
+static inline int
+fixture_new(struct fixture *f, const char *origin)
+{
+	return fixture_new_in(f, "/tmp", origin);
 }
 
 static inline int

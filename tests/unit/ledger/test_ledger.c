@@ -263,6 +263,7 @@ test_SIG3_fails_closed_after_a_failed_commit(void **state)
 	assert_int_equal(fixture_new(&f, ORIGIN), 0);
 	/* A map too small for what follows: the commit fails MDB_MAP_FULL. */
 	small.map_size = 512 * 1024;
+	small.map_max = 512 * 1024;
 	assert_int_equal(fixture_reopen(&f, &small), 0);
 	atomic_store(&fc_ok, 0);
 	atomic_store(&fc_failed, 0);
@@ -286,6 +287,73 @@ test_SIG3_fails_closed_after_a_failed_commit(void **state)
 	assert_true(size == (uint64_t)atomic_load(&fc_ok) + 1);
 	assert_int_equal(ledger_verify(f.l, NULL, 0, &rep), 0);
 	assert_int_equal(ledger_append_wait(f.l, &ev, NULL), 0);
+	hk_buf_release(&body);
+	fixture_free(&f);
+}
+
+static atomic_int grow_done, grow_acked, grow_reads;
+
+static void
+grow_cb(void *arg, int status, uint64_t seq)
+{
+	(void)arg;
+	(void)seq;
+	if (status == 0)
+		atomic_fetch_add(&grow_acked, 1);
+}
+
+static void *
+grow_reader(void *arg)
+{
+	struct fixture *f = arg;
+	struct hk_buf b = HK_BUF_INIT;
+	uint64_t size;
+
+	while (!atomic_load(&grow_done)) {
+		hk_buf_reset(&b);
+		if (ledger_size(f->l, &size, NULL) != 0 ||
+		    ledger_receipt(f->l, size / 2, &b) != 0)
+			abort();
+		atomic_fetch_add(&grow_reads, 1);
+	}
+	hk_buf_release(&b);
+	return NULL;
+}
+
+/* The map starts at 1 MiB; 6000 events of 3 KB need it to grow several
+ * times while another thread keeps reading. */
+static void
+test_SIG3_map_grows_under_readers(void **state)
+{
+	struct ledger_opts o = {0};
+	struct ledger_verify_report rep;
+	struct hk_buf body = HK_BUF_INIT;
+	struct hk_event ev;
+	struct fixture f;
+	pthread_t reader;
+	int i;
+
+	(void)state;
+	assert_int_equal(fixture_new(&f, ORIGIN), 0);
+	o.map_size = 1 << 20;
+	assert_int_equal(fixture_reopen(&f, &o), 0);
+	atomic_store(&grow_done, 0);
+	atomic_store(&grow_acked, 0);
+	atomic_store(&grow_reads, 0);
+	assert_int_equal(pthread_create(&reader, NULL, grow_reader, &f), 0);
+	for (i = 0; i < 6000; i++) {
+		assert_int_equal(event_build(&ev, &body, HK_EV_CONFIG_APPLIED, "",
+				     "", (uint64_t)i, 3000), 0);
+		assert_int_equal(ledger_append(f.l, &ev, grow_cb, NULL), 0);
+	}
+	while (atomic_load(&grow_acked) < 6000 && ledger_failure(f.l) == NULL)
+		nanosleep(&(struct timespec){0, 1000000}, NULL);
+	atomic_store(&grow_done, 1);
+	pthread_join(reader, NULL);
+	assert_null(ledger_failure(f.l));
+	assert_int_equal(atomic_load(&grow_acked), 6000);
+	assert_true(atomic_load(&grow_reads) > 0);
+	assert_int_equal(ledger_verify(f.l, NULL, 0, &rep), 0);
 	hk_buf_release(&body);
 	fixture_free(&f);
 }
@@ -675,6 +743,7 @@ main(void)
 		cmocka_unit_test(test_SIG3_concurrent_producers_group_commit),
 		cmocka_unit_test(test_SIG3_close_commits_everything_queued),
 		cmocka_unit_test(test_SIG3_fails_closed_after_a_failed_commit),
+		cmocka_unit_test(test_SIG3_map_grows_under_readers),
 		cmocka_unit_test(test_ledger_refusals),
 		cmocka_unit_test(test_OPS4_verify_detects_every_tampering),
 		cmocka_unit_test(test_OPS4_truncated_file_refused),
