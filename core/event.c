@@ -184,6 +184,10 @@ bad(struct hk_mpk_reader *r, struct hk_mpk_error *err, const uint8_t *at,
     const char *msg)
 {
 	if (err != NULL) {
+		/* An encoding error found by the reader says more than the
+		 * field's message; a kind mismatch ("expected ...") less. */
+		if (r->err.msg != NULL && strncmp(r->err.msg, "expected ", 9) != 0)
+			msg = NULL;
 		if (msg != NULL) {
 			err->msg = msg;
 			err->off = (size_t)(at - r->base);
@@ -211,10 +215,9 @@ hk_event_decode(const uint8_t *p, size_t n, struct hk_event *ev,
 		}
 		return HK_EPROFILE;
 	}
-	/* One full profile pass first, so the typed reads below only have
-	 * to check the layout. */
-	if (hk_mpk_check(p, n, err) != 0)
-		return HK_EPROFILE;
+	/* The typed reads check each field's encoding (shortest forms,
+	 * UTF-8), hk_mpk_skip checks the whole body, and nothing may follow:
+	 * together that is the full profile check, in one pass. */
 	memset(ev, 0, sizeof(*ev));
 	hk_mpk_reader_init(&r, p, n);
 	at = r.p;
@@ -282,6 +285,8 @@ hk_event_decode(const uint8_t *p, size_t n, struct hk_event *ev,
 	if (hk_mpk_get_bin(&r, &prev) != 0 || prev.n != HK_EVENT_PREV_LEN)
 		return bad(&r, err, at, "prev is not a 32-byte bin");
 	memcpy(ev->prev, prev.p, HK_EVENT_PREV_LEN);
+	if (r.p != r.end)
+		return bad(&r, err, r.p, "trailing bytes after the value");
 	return 0;
 }
 

@@ -290,7 +290,8 @@ fill(struct fixture *f, uint64_t n)
 		pthread_cond_init(&ps[j].cv, NULL);
 		pthread_create(&ps[j].th, NULL, producer_main, &ps[j]);
 	}
-	while (size < n) {
+	/* Stop the producers when what is in flight completes the count. */
+	while (!stop) {
 		nanosleep(&(struct timespec){0, 2000000}, NULL);
 		if (ledger_size(f->l, &size, NULL) != 0)
 			abort();
