@@ -69,7 +69,6 @@ cmd_init(int argc, char **argv)
 	char dir[4096], key[4096], gen[64];
 	struct hk_cpkey *k = NULL;
 	struct hk_buf vkey = HK_BUF_INIT, body = HK_BUF_INIT;
-	struct hk_mpk_writer w;
 	struct hk_event ev;
 	uint8_t rnd[4];
 	int r, rc = CLI_ERROR;
@@ -108,15 +107,10 @@ cmd_init(int argc, char **argv)
 		    hk_strerror(r));
 		return CLI_ERROR;
 	}
-	if ((r = ledger_note_vkey(origin, hk_cpkey_signer(k)->pub, &vkey)) != 0)
-		goto out;
-	hk_mpk_writer_init(&w, &body);
-	hk_mpk_put_map(&w, 2);
-	hk_mpk_put_uint(&w, HK_BODY_GENESIS_SOFTWARE);
-	hk_mpk_put_cstr(&w, HK_SOFTWARE);
-	hk_mpk_put_uint(&w, HK_BODY_GENESIS_VKEY);
-	hk_mpk_put_str(&w, (const char *)vkey.p, vkey.len);
-	if ((r = hk_mpk_writer_status(&w)) != 0)
+	if ((r = ledger_note_vkey(origin, hk_cpkey_signer(k)->pub, &vkey)) != 0 ||
+	    hk_buf_cstr(&vkey) == NULL ||
+	    (r = hk_event_genesis_body(HK_SOFTWARE, (const char *)vkey.p,
+		 &body)) != 0)
 		goto out;
 	memset(&ev, 0, sizeof(ev));
 	ev.type = HK_EV_LEDGER_GENESIS;

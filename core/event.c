@@ -325,3 +325,19 @@ hk_event_body_str(struct hk_bytes body, uint64_t key, struct hk_bytes *s)
 	hk_mpk_reader_init(&r, v.p, v.n);
 	return hk_mpk_get_str(&r, s);
 }
+
+/** hk_event_genesis_body(software, vkey, out): the genesis event body. */
+int
+hk_event_genesis_body(const char *software, const char *vkey,
+    struct hk_buf *out)
+{
+	struct hk_mpk_writer w;
+
+	hk_mpk_writer_init(&w, out);
+	hk_mpk_put_map(&w, 2);
+	hk_mpk_put_uint(&w, HK_BODY_GENESIS_SOFTWARE);
+	hk_mpk_put_cstr(&w, software);
+	hk_mpk_put_uint(&w, HK_BODY_GENESIS_VKEY);
+	hk_mpk_put_cstr(&w, vkey);
+	return hk_mpk_writer_status(&w);
+}

@@ -148,6 +148,12 @@ HK_MUST_CHECK int hk_event_decode(const uint8_t *p, size_t n,
  * ${type}, or NULL when the key has no registered name. */
 const char *hk_event_body_key_name(uint64_t type, uint64_t key);
 
+/** hk_event_genesis_body(software, vkey, out): append the body of a
+ * ledger.genesis event ({1: software, 2: vkey}) to ${out}; 0, HK_EINVAL
+ * (text not UTF-8) or HK_ENOMEM. */
+HK_MUST_CHECK int hk_event_genesis_body(const char *software,
+    const char *vkey, struct hk_buf *out);
+
 /** hk_event_body_value(body, key, value): find ${key} in the encoded body
  * map and borrow the encoding of its value. 0, HK_ENOTFOUND or
  * HK_EPROFILE. */

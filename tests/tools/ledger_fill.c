@@ -73,30 +73,19 @@ producer(void *arg)
 static int
 lifecycle(uint64_t count, uint64_t seed)
 {
-	static const uint64_t types[] = {HK_EV_SIGNER_REGISTERED,
-	    HK_EV_CREDENTIAL_ENROLLED, HK_EV_KEY_GENERATED, HK_EV_CSR_ISSUED,
-	    HK_EV_CERT_BOUND, HK_EV_AUTH_GRANTED, HK_EV_SIGNATURE_CREATED,
-	    HK_EV_SIGNATURE_CREATED, HK_EV_SUSPENDED, HK_EV_RESUMED,
-	    HK_EV_CREDENTIAL_LOCKED, HK_EV_CREDENTIAL_UNLOCKED,
-	    HK_EV_KEY_DESTROYED, HK_EV_AUTH_DENIED, HK_EV_SIGNER_UPDATED};
 	struct hk_state *st = hk_state_new();
 	struct hk_buf body = HK_BUF_INIT;
 	struct hk_event ev;
 	uint8_t dg[32];
 	char s[16], c[40], hex[65];
 	const char *why;
-	uint64_t n = 0, type, seq, rnd = seed;
+	uint64_t n = 0, seq, rnd = seed;
 
 	/* Start from the ledger's current state. */
 	if (st == NULL || hk_state_replay(st, l, NULL) != 0)
 		return 1;
 	while (n < count) {
-		rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
-		snprintf(s, sizeof(s), "s%u", (unsigned)(rnd >> 33) % 50);
-		snprintf(c, sizeof(c), "%s-c%u", s, (unsigned)(rnd >> 40) % 3);
-		type = types[(rnd >> 20) % (sizeof(types) / sizeof(types[0]))];
-		if (event_build(&ev, &body, type, s,
-			type == HK_EV_SIGNER_REGISTERED ? "" : c, n, 16) != 0)
+		if (lifecycle_next(&rnd, 50, &ev, &body, s, c, n) != 0)
 			return 1;
 		if (hk_state_check(st, &ev, &why) != 0)
 			continue;

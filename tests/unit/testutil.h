@@ -39,7 +39,6 @@ static inline int
 fixture_new_in(struct fixture *f, const char *base, const char *origin)
 {
 	struct hk_buf vkey = HK_BUF_INIT, body = HK_BUF_INIT;
-	struct hk_mpk_writer w;
 	struct hk_event ev;
 	int r;
 
@@ -51,15 +50,10 @@ fixture_new_in(struct fixture *f, const char *base, const char *origin)
 	snprintf(f->key, sizeof(f->key), "%s/checkpoint.key", f->dir);
 	if ((r = hk_cpkey_generate(f->key, origin, &f->k)) != 0 ||
 	    (r = ledger_note_vkey(origin, hk_cpkey_signer(f->k)->pub, &vkey)) !=
-		0)
-		goto out;
-	hk_mpk_writer_init(&w, &body);
-	hk_mpk_put_map(&w, 2);
-	hk_mpk_put_uint(&w, HK_BODY_GENESIS_SOFTWARE);
-	hk_mpk_put_cstr(&w, "hanko test");
-	hk_mpk_put_uint(&w, HK_BODY_GENESIS_VKEY);
-	hk_mpk_put_str(&w, (const char *)vkey.p, vkey.len);
-	if ((r = hk_mpk_writer_status(&w)) != 0)
+		0 ||
+	    hk_buf_cstr(&vkey) == NULL ||
+	    (r = hk_event_genesis_body("hanko test", (const char *)vkey.p,
+		 &body)) != 0)
 		goto out;
 	memset(&ev, 0, sizeof(ev));
 	ev.type = HK_EV_LEDGER_GENESIS;
@@ -123,6 +117,30 @@ event_build(struct hk_event *ev, struct hk_buf *body, uint64_t type,
 	ev->credential = (struct hk_bytes){(const uint8_t *)cred, strlen(cred)};
 	ev->body = (struct hk_bytes){body->p, body->len};
 	return hk_mpk_writer_status(&w);
+}
+
+/* lifecycle_next(rnd, nsigners, ev, body, s, c, tag): the next event of a
+ * seeded random signer lifecycle over ${nsigners} signers with up to 3
+ * credentials each; legal or not (the caller checks it against state).
+ * ${s} (16 bytes) and ${c} (40 bytes) hold the ids ${ev} borrows. */
+static inline int
+lifecycle_next(uint64_t *rnd, unsigned nsigners, struct hk_event *ev,
+    struct hk_buf *body, char *s, char *c, uint64_t tag)
+{
+	static const uint64_t types[] = {HK_EV_SIGNER_REGISTERED,
+	    HK_EV_CREDENTIAL_ENROLLED, HK_EV_KEY_GENERATED, HK_EV_CSR_ISSUED,
+	    HK_EV_CERT_BOUND, HK_EV_AUTH_GRANTED, HK_EV_SIGNATURE_CREATED,
+	    HK_EV_SIGNATURE_CREATED, HK_EV_SUSPENDED, HK_EV_RESUMED,
+	    HK_EV_CREDENTIAL_LOCKED, HK_EV_CREDENTIAL_UNLOCKED,
+	    HK_EV_KEY_DESTROYED, HK_EV_AUTH_DENIED, HK_EV_SIGNER_UPDATED};
+	uint64_t type;
+
+	*rnd = *rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+	snprintf(s, 16, "s%u", (unsigned)(*rnd >> 33) % nsigners);
+	snprintf(c, 40, "%s-c%u", s, (unsigned)(*rnd >> 40) % 3);
+	type = types[(*rnd >> 20) % (sizeof(types) / sizeof(types[0]))];
+	return event_build(ev, body, type, s,
+	    type == HK_EV_SIGNER_REGISTERED ? "" : c, tag, 16);
 }
 
 #endif

@@ -125,18 +125,11 @@ test_END1_lifecycle_transitions(void **state)
 static void
 test_OPS4_live_state_equals_cold_replay(void **state)
 {
-	static const uint64_t types[] = {HK_EV_SIGNER_REGISTERED,
-	    HK_EV_CREDENTIAL_ENROLLED, HK_EV_KEY_GENERATED, HK_EV_CSR_ISSUED,
-	    HK_EV_CERT_BOUND, HK_EV_AUTH_GRANTED, HK_EV_SIGNATURE_CREATED,
-	    HK_EV_SIGNATURE_CREATED, HK_EV_SUSPENDED, HK_EV_RESUMED,
-	    HK_EV_CREDENTIAL_LOCKED, HK_EV_CREDENTIAL_UNLOCKED,
-	    HK_EV_KEY_DESTROYED, HK_EV_AUTH_DENIED, HK_EV_SIGNER_UPDATED};
 	struct hk_state *live = hk_state_new(), *cold = hk_state_new();
 	uint8_t d1[32], d2[32];
 	struct hk_event ev;
 	struct fixture f;
 	char s[16], c[40];
-	uint64_t type;
 	const char *why;
 	uint64_t seq, events, rnd = 12345, appended = 0, refused = 0;
 	int i;
@@ -144,11 +137,8 @@ test_OPS4_live_state_equals_cold_replay(void **state)
 	(void)state;
 	assert_int_equal(fixture_new(&f, "test.example/state"), 0);
 	for (i = 0; i < 3000; i++) {
-		rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
-		snprintf(s, sizeof(s), "s%u", (unsigned)(rnd >> 33) % 20);
-		snprintf(c, sizeof(c), "%s-c%u", s, (unsigned)(rnd >> 40) % 3);
-		type = types[(rnd >> 20) % (sizeof(types) / sizeof(types[0]))];
-		ev = mk(type, s, type == HK_EV_SIGNER_REGISTERED ? "" : c, 0);
+		assert_int_equal(lifecycle_next(&rnd, 20, &ev, &body, s, c,
+				     (uint64_t)i), 0);
 		if (hk_state_check(live, &ev, &why) != 0) {
 			refused++;
 			continue;
