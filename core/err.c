@@ -30,6 +30,7 @@ hk_strerror(int err)
 	case HK_ETOOBIG: return "too big";
 	case HK_ECONFIG: return "invalid configuration";
 	case HK_ENOSPACE: return "storage full";
+	case HK_EAGAIN: return "incomplete input";
 	}
 	return "unknown error";
 }

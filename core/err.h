@@ -33,6 +33,7 @@ enum hk_err {
 	HK_ETOOBIG = -20,	/* input exceeds a size limit */
 	HK_ECONFIG = -21,	/* configuration invalid */
 	HK_ENOSPACE = -22,	/* storage full */
+	HK_EAGAIN = -23,	/* incomplete input: call again with more */
 };
 
 /** hk_strerror(err): a static, human-readable name for ${err}; never NULL. */

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ipc: the messages between the unprivileged network front and the core
+ * (monitor) over a socketpair (design "Shape"; style item 4; ACT-3: every
+ * decision is taken in the core, so the core treats the front as
+ * untrusted input).
+ *
+ * A frame is a 4-byte big-endian length and one msgpack value in the
+ * profile of mpk.h, at most HK_IPC_MAX_FRAME bytes:
+ *   request   [1, 0, id, type, ctx, body]
+ *   response  [1, 1, id, status, body]
+ * id is the front's request id (unsigned, echoed in the response), type an
+ * enum hk_ipc_type, status an HTTP status code, ctx the credentials and
+ * channel facts the front observed (it authenticates nothing itself), body
+ * a type-specific map. Leaf module.
+ */
+#ifndef HK_IPC_H
+#define HK_IPC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/mpk.h"
+
+#define HK_IPC_VERSION 1
+/* The largest HTTP body (1 MiB) plus room for context and framing. */
+#define HK_IPC_MAX_FRAME ((size_t)1 << 20 | (size_t)64 << 10)
+#define HK_IPC_HEADER_LEN 4
+
+enum hk_ipc_type {
+	HK_IPC_HEALTH = 1, /* liveness */
+	HK_IPC_READY = 2,  /* ledger writable, HSM self-test passed */
+	HK_IPC_HTTP = 3,   /* an HTTP request for the core's route table */
+	HK_IPC_TYPE_MAX = 3,
+};
+
+enum hk_ipc_listener {
+	HK_IPC_SIGNING = 1, /* server-auth TLS */
+	HK_IPC_ADMIN = 2,   /* mutual TLS, operator CA */
+};
+
+/* What the front saw on the connection. Borrowed fields. */
+struct hk_ipc_ctx {
+	uint64_t listener;         /* enum hk_ipc_listener */
+	struct hk_bytes peer;      /* "address:port" */
+	bool has_client_cert;
+	uint8_t client_fp[32];     /* SHA-256 of the client certificate DER */
+	struct hk_bytes client_subject;
+	/* WARNING: secret (bearer token or Basic credentials). Never log it. */
+	struct hk_bytes authorization;
+	struct hk_bytes request_id; /* for log correlation */
+};
+
+struct hk_ipc_msg {
+	bool response;
+	uint64_t id;
+	uint64_t type;   /* requests */
+	uint64_t status; /* responses */
+	struct hk_ipc_ctx ctx;
+	struct hk_bytes body; /* an encoded profile map */
+};
+
+/** hk_ipc_encode(m, out): append one frame (length and value) for ${m}
+ * to ${out}. HK_EINVAL for an unknown type, a body that is not a profile
+ * map or non-UTF-8 text; HK_ETOOBIG over HK_IPC_MAX_FRAME; HK_ENOMEM. */
+HK_MUST_CHECK int hk_ipc_encode(const struct hk_ipc_msg *m, struct hk_buf *out);
+
+/** hk_ipc_decode(p, n, m, err): strictly decode one frame's value (without
+ * its length prefix) into ${m}; fields borrow from ${p}. 0 or HK_EPROFILE
+ * with ${err} (may be NULL) saying why. */
+HK_MUST_CHECK int hk_ipc_decode(const uint8_t *p, size_t n,
+    struct hk_ipc_msg *m, struct hk_mpk_error *err);
+
+/** hk_ipc_frame_next(buf, len, frame, flen, consumed): find the first
+ * complete frame in ${buf}[0..len): 0 with ${frame}/${flen} pointing at
+ * its value and ${consumed} its total length; HK_EAGAIN when more bytes
+ * are needed; HK_ETOOBIG when the announced length exceeds
+ * HK_IPC_MAX_FRAME or is zero (the peer is broken or hostile). */
+HK_MUST_CHECK int hk_ipc_frame_next(const uint8_t *buf, size_t len,
+    const uint8_t **frame, size_t *flen, size_t *consumed);
+
+#endif
