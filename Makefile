@@ -7,7 +7,7 @@
 BUILD ?= build
 CC ?= cc
 
-PKGS := libssl libcrypto lmdb libsodium msgpack jansson libuv
+PKGS := libssl libcrypto lmdb libsodium msgpack jansson libuv inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) p11-kit-1)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 
