@@ -30,6 +30,8 @@ hk_strerror(int err)
 	case HK_ETOOBIG: return "too big";
 	case HK_ECONFIG: return "invalid configuration";
 	case HK_ENOSPACE: return "storage full";
+	case HK_ENOTSUP: return "not supported";
+	case HK_ESELFTEST: return "self-test failed";
 	}
 	return "unknown error";
 }

@@ -33,6 +33,8 @@ enum hk_err {
 	HK_ETOOBIG = -20,	/* input exceeds a size limit */
 	HK_ECONFIG = -21,	/* configuration invalid */
 	HK_ENOSPACE = -22,	/* storage full */
+	HK_ENOTSUP = -23,	/* not supported (e.g. by the crypto module) */
+	HK_ESELFTEST = -24,	/* a power-up or conditional self-test failed */
 };
 
 /** hk_strerror(err): a static, human-readable name for ${err}; never NULL. */
