@@ -91,7 +91,8 @@ struct hsm_pool {
 	pthread_cond_t free_cv;
 	struct hsm_session *sessions;
 	unsigned nsessions;
-	struct hsm_session *free_list;
+	struct hsm_session *free_head;	/* FIFO: sessions take turns, so a */
+	struct hsm_session *free_tail;	/* dead one is found on next use */
 
 	/* Workers and the bounded job queue. */
 	pthread_mutex_t qmu;

@@ -200,14 +200,15 @@ hsm_session_get(struct hsm_pool *p, const struct timespec *deadline,
 		deadline = &dl;
 	}
 	pthread_mutex_lock(&p->mu);
-	while (p->free_list == NULL && rc != ETIMEDOUT)
+	while (p->free_head == NULL && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&p->free_cv, &p->mu, deadline);
-	if ((s = p->free_list) == NULL) {
+	if ((s = p->free_head) == NULL) {
 		pthread_mutex_unlock(&p->mu);
 		hk_debug_f("no free session within the wait bound");
 		return HK_EBUSY;
 	}
-	p->free_list = s->next;
+	if ((p->free_head = s->next) == NULL)
+		p->free_tail = NULL;
 	pthread_mutex_unlock(&p->mu);
 	if (s->h == CK_INVALID_HANDLE) {
 		if ((r = session_open(p, s, &h)) != 0) {
@@ -224,9 +225,13 @@ hsm_session_get(struct hsm_pool *p, const struct timespec *deadline,
 void
 hsm_session_put(struct hsm_pool *p, struct hsm_session *s)
 {
+	s->next = NULL;
 	pthread_mutex_lock(&p->mu);
-	s->next = p->free_list;
-	p->free_list = s;
+	if (p->free_tail != NULL)
+		p->free_tail->next = s;
+	else
+		p->free_head = s;
+	p->free_tail = s;
 	pthread_cond_signal(&p->free_cv);
 	pthread_mutex_unlock(&p->mu);
 }
@@ -256,7 +261,7 @@ static void *
 worker_main(void *arg)
 {
 	struct hsm_pool *p = arg;
-	struct hsm_job *j;
+	struct hsm_job *j, run;
 	bool stopping;
 
 	pthread_mutex_lock(&p->qmu);
@@ -271,13 +276,19 @@ worker_main(void *arg)
 		if ((p->q_head = j->next) == NULL)
 			p->q_tail = NULL;
 		stopping = p->stopping;
-		pthread_mutex_unlock(&p->qmu);
-		job_run(p, j, stopping);
-		pthread_mutex_lock(&p->qmu);
+		/* Run a copy, so that the slot is free while the job runs:
+		 * the queue bound counts waiting jobs only. */
+		run = *j;
+		if (j->msg == j->inline_msg)
+			run.msg = run.inline_msg;
+		j->msg = NULL;
 		j->next = p->job_free;
 		p->job_free = j;
 		if (p->slot_waiters > 0)
 			pthread_cond_signal(&p->slot_cv);
+		pthread_mutex_unlock(&p->qmu);
+		job_run(p, &run, stopping);
+		pthread_mutex_lock(&p->qmu);
 	}
 	pthread_mutex_unlock(&p->qmu);
 	return NULL;
@@ -649,8 +660,7 @@ sessions_open(struct hsm_pool *p)
 		} else if ((r = session_open(p, s, &s->h)) != 0) {
 			return r;
 		}
-		s->next = p->free_list;
-		p->free_list = s;
+		hsm_session_put(p, s);
 	}
 	return 0;
 }
