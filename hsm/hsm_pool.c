@@ -9,7 +9,8 @@
  * CKF_OS_LOCKING_OK in the process that uses it, never before a fork.
  * Random bytes come from the module's RNG (OPS-5).
  */
-/* pthread_rwlockattr_setkind_np (writer preference) is a GNU extension. */
+/* pthread_rwlockattr_setkind_np (writer preference) and RTLD_NODELETE are
+ * GNU extensions. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -462,7 +463,12 @@ module_load(struct hsm_pool *p, const char *path)
 		    strerror(errno));
 		return HK_ECONFIG;
 	}
-	if ((p->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+	/* RTLD_NODELETE: the module stays mapped after hsm_pool_free().
+	 * Unmapping a library that may have started threads or registered
+	 * exit handlers is unsafe, and a leak report with its frames
+	 * unmapped cannot name (or suppress) the library it came from. */
+	if ((p->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)) ==
+	    NULL) {
 		hk_error_f("cannot load PKCS#11 module %s: %s", path,
 		    dlerror());
 		return HK_ECONFIG;

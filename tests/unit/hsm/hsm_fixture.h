@@ -31,6 +31,30 @@
 #include "core/codec.h"
 #include "hsm/hsm.h"
 
+/*
+ * Under ASan: full stacks on malloc (libcrypto has no frame pointers, so
+ * the fast unwinder never reaches SoftHSM's frames) and the third-party
+ * suppressions of tests/hsm-lsan.supp, embedded because these hooks run
+ * before the sanitizer runtime can read environment or files (return
+ * literals only). test_hsm_der checks the copy against the file.
+ */
+#define FX_LSAN_SUPPRESSIONS "leak:libsofthsm2.so\n"
+
+const char *__asan_default_options(void);
+const char *__lsan_default_suppressions(void);
+
+__attribute__((used)) const char *
+__asan_default_options(void)
+{
+	return "fast_unwind_on_malloc=0";
+}
+
+__attribute__((used)) const char *
+__lsan_default_suppressions(void)
+{
+	return FX_LSAN_SUPPRESSIONS;
+}
+
 #define FX_TOKEN "hk-test"
 #define FX_OTHER "hk-other"
 #define FX_PIN "1234"

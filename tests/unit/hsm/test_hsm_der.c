@@ -26,6 +26,7 @@
 #include "core/codec.h"
 #include "hsm/hsm_ckr.h"
 #include "hsm/hsm_der.h"
+#include "hsm_fixture.h"
 
 #ifndef HSM_TEST_P11_HEADER
 #define HSM_TEST_P11_HEADER "/usr/include/p11-kit-1/p11-kit/pkcs11.h"
@@ -400,6 +401,27 @@ test_REG3_alg_names(void **state)
 	assert_int_equal(hsm_hash_len(HSM_HASH_SHA384), 48);
 }
 
+/* The suppressions embedded in the unit tests are those of the file the
+ * integration tests use, and only name third-party libraries. */
+static void
+test_NET4_lsan_suppressions_in_sync(void **state)
+{
+	char line[512], all[2048] = "";
+	FILE *f = open_data("../../hsm-lsan.supp");
+
+	(void)state;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		assert_non_null(strstr(line, "leak:lib"));
+		assert_null(strstr(line, "hanko"));
+		assert_null(strstr(line, "hsm_"));
+		strncat(all, line, sizeof(all) - strlen(all) - 1);
+	}
+	fclose(f);
+	assert_string_equal(all, FX_LSAN_SUPPRESSIONS);
+}
+
 int
 main(void)
 {
@@ -412,6 +434,7 @@ main(void)
 		cmocka_unit_test(test_REG4_ec_params),
 		cmocka_unit_test(test_NET4_every_ckr_named_and_mapped),
 		cmocka_unit_test(test_REG3_alg_names),
+		cmocka_unit_test(test_NET4_lsan_suppressions_in_sync),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
