@@ -97,7 +97,7 @@ struct hsm_opts {
 				   others; one trailing newline is ignored */
 	unsigned sessions;	/* pool size = worker threads; 0 = online
 				   CPUs (at least 2) */
-	unsigned queue;		/* asynchronous jobs that may wait; 0 = 4 x
+	unsigned queue;		/* asynchronous jobs that may wait; 0 = 64 x
 				   sessions */
 	unsigned wait_ms;	/* bound on the wait for a session or a
 				   queue slot; 0 = HSM_WAIT_MS_DEFAULT */

@@ -74,6 +74,7 @@ struct hsm_pool {
 	CK_FUNCTION_LIST *f;
 	bool initialised;	/* we called C_Initialize: we finalise */
 	pid_t pid;		/* process that initialised the module */
+	unsigned fork_gen;	/* fork generation it was made in */
 	CK_SLOT_ID slot;
 	unsigned wait_ms;
 	struct hsm_info info;
@@ -103,6 +104,8 @@ struct hsm_pool {
 	struct hsm_job *jobs;		/* slab of qcap jobs */
 	unsigned qcap;
 	struct hsm_job *job_free;
+	unsigned nfree;			/* jobs on job_free */
+	unsigned slot_batch;		/* wake submitters at this many */
 	struct hsm_job *q_head, *q_tail;
 	unsigned idle;			/* workers waiting on work_cv */
 	unsigned slot_waiters;		/* submitters waiting on slot_cv */

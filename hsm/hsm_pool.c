@@ -9,11 +9,12 @@
  * CKF_OS_LOCKING_OK in the process that uses it, never before a fork.
  * Random bytes come from the module's RNG (OPS-5).
  */
-/* pthread_rwlockattr_setkind_np (writer preference) and RTLD_NODELETE are
- * GNU extensions. */
+/* pthread_rwlockattr_setkind_np (writer preference), adaptive mutexes and
+ * RTLD_NODELETE are GNU extensions. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,14 +58,35 @@ deadline_passed(const struct timespec *d)
 	    (now.tv_sec == d->tv_sec && now.tv_nsec >= d->tv_nsec);
 }
 
+/* Incremented in every child of fork() (pthread_atfork), so that a pool
+ * notices it was inherited without a getpid() system call per operation:
+ * SoftHSM already makes about five per signature, and each one showed in
+ * the benchmark's profile. */
+static atomic_uint fork_gen;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void
+fork_child(void)
+{
+	atomic_fetch_add(&fork_gen, 1);
+}
+
+static void
+fork_watch(void)
+{
+	if (pthread_atfork(NULL, NULL, fork_child) != 0)
+		abort();
+}
+
 /** hsm_pool_check(p): refuse use from a forked child. */
 int
 hsm_pool_check(struct hsm_pool *p)
 {
-	if (getpid() != p->pid) {
+	if (atomic_load_explicit(&fork_gen, memory_order_relaxed) !=
+	    p->fork_gen) {
 		hk_error_f("the crypto module was initialised in process %ld; "
-			   "a forked child must make its own pool",
-		    (long)p->pid);
+			   "a forked child (%ld) must make its own pool",
+		    (long)p->pid, (long)getpid());
 		return HK_ESTATE;
 	}
 	return 0;
@@ -285,8 +307,15 @@ worker_main(void *arg)
 		j->msg = NULL;
 		j->next = p->job_free;
 		p->job_free = j;
-		if (p->slot_waiters > 0)
-			pthread_cond_signal(&p->slot_cv);
+		p->nfree++;
+		/* Wake waiting submitters in bursts (half the queue free, or
+		 * nothing left to do), not once per job: a wake-up per
+		 * signature costs the worker a futex call and the submitter
+		 * a context switch, a measurable share of a SoftHSM
+		 * signature (docs/benchmarks.md). */
+		if (p->slot_waiters > 0 &&
+		    (p->nfree >= p->slot_batch || p->q_head == NULL))
+			pthread_cond_broadcast(&p->slot_cv);
 		pthread_mutex_unlock(&p->qmu);
 		job_run(p, &run, stopping);
 		pthread_mutex_lock(&p->qmu);
@@ -295,16 +324,18 @@ worker_main(void *arg)
 	return NULL;
 }
 
-/* Take a free job, waiting at most the wait bound. */
+/* Queue a copy of ${tmpl}, waiting at most the wait bound for a free slot;
+ * one lock section per job. On failure a malloc'd message is freed. The
+ * job's start deadline is the wait bound from when it was accepted. */
 static int
-job_take(struct hsm_pool *p, struct hsm_job **out)
+job_submit(struct hsm_pool *p, const struct hsm_job *tmpl)
 {
 	struct timespec dl;
 	struct hsm_job *j;
 	int r, rc = 0;
 
 	if ((r = hsm_pool_check(p)) != 0)
-		return r;
+		goto fail;
 	hsm_deadline(&dl, p->wait_ms);
 	pthread_mutex_lock(&p->qmu);
 	while (p->job_free == NULL && !p->stopping && rc != ETIMEDOUT) {
@@ -312,49 +343,21 @@ job_take(struct hsm_pool *p, struct hsm_job **out)
 		rc = pthread_cond_timedwait(&p->slot_cv, &p->qmu, &dl);
 		p->slot_waiters--;
 	}
-	if (p->stopping) {
+	if (p->stopping || p->job_free == NULL) {
 		pthread_mutex_unlock(&p->qmu);
-		return HK_ECLOSED;
+		r = p->stopping ? HK_ECLOSED : HK_EBUSY;
+		if (r == HK_EBUSY)
+			hk_debug_f("no free queue slot within the wait bound");
+		goto fail;
 	}
-	if ((j = p->job_free) == NULL) {
-		pthread_mutex_unlock(&p->qmu);
-		hk_debug_f("no free queue slot within the wait bound");
-		return HK_EBUSY;
-	}
+	j = p->job_free;
 	p->job_free = j->next;
-	pthread_mutex_unlock(&p->qmu);
-	memset(j, 0, offsetof(struct hsm_job, inline_msg));
-	*out = j;
-	return 0;
-}
-
-/* Give back a job that was taken but not queued. */
-static void
-job_drop(struct hsm_pool *p, struct hsm_job *j)
-{
-	if (j->msg != NULL && j->msg != j->inline_msg)
-		free(j->msg);
-	j->msg = NULL;
-	pthread_mutex_lock(&p->qmu);
-	j->next = p->job_free;
-	p->job_free = j;
-	if (p->slot_waiters > 0)
-		pthread_cond_signal(&p->slot_cv);
-	pthread_mutex_unlock(&p->qmu);
-}
-
-/* Queue a filled job; its start deadline is the wait bound from now. */
-static int
-job_queue(struct hsm_pool *p, struct hsm_job *j)
-{
+	p->nfree--;
+	*j = *tmpl;
+	if (tmpl->msg == tmpl->inline_msg)
+		j->msg = j->inline_msg;
 	hsm_deadline(&j->deadline, p->wait_ms);
 	j->next = NULL;
-	pthread_mutex_lock(&p->qmu);
-	if (p->stopping) {
-		pthread_mutex_unlock(&p->qmu);
-		job_drop(p, j);
-		return HK_ECLOSED;
-	}
 	if (p->q_tail != NULL)
 		p->q_tail->next = j;
 	else
@@ -364,20 +367,22 @@ job_queue(struct hsm_pool *p, struct hsm_job *j)
 		pthread_cond_signal(&p->work_cv);
 	pthread_mutex_unlock(&p->qmu);
 	return 0;
+fail:
+	if (tmpl->msg != NULL && tmpl->msg != tmpl->inline_msg)
+		free(tmpl->msg);
+	return r;
 }
 
 /** hsm_pool_submit(p, work, arg): run ${work} on a worker. */
 int
 hsm_pool_submit(struct hsm_pool *p, hsm_work_cb work, void *arg)
 {
-	struct hsm_job *j;
-	int r;
+	struct hsm_job j;
 
-	if ((r = job_take(p, &j)) != 0)
-		return r;
-	j->work = work;
-	j->arg = arg;
-	return job_queue(p, j);
+	memset(&j, 0, offsetof(struct hsm_job, inline_msg));
+	j.work = work;
+	j.arg = arg;
+	return job_submit(p, &j);
 }
 
 /** hsm_key_sign_submit(p, id, scheme, hash, in, inlen, cb, arg): queue a
@@ -388,30 +393,26 @@ hsm_key_sign_submit(struct hsm_pool *p,
     enum hsm_hash hash, const uint8_t *in, size_t inlen, hsm_sign_cb cb,
     void *arg)
 {
-	struct hsm_job *j;
-	int r;
+	struct hsm_job j;
 
 	if (inlen > HSM_MSG_MAX)
 		return HK_ETOOBIG;
 	if (inlen == 0 && scheme != HSM_SIG_ED25519)
 		return HK_EINVAL;
-	if ((r = job_take(p, &j)) != 0)
-		return r;
-	if (inlen <= sizeof(j->inline_msg)) {
-		j->msg = j->inline_msg;
-	} else if ((j->msg = malloc(inlen)) == NULL) {
-		job_drop(p, j);
+	memset(&j, 0, offsetof(struct hsm_job, inline_msg));
+	if (inlen <= sizeof(j.inline_msg))
+		j.msg = j.inline_msg;
+	else if ((j.msg = malloc(inlen)) == NULL)
 		return HK_ENOMEM;
-	}
 	if (inlen > 0)
-		memcpy(j->msg, in, inlen);
-	j->msglen = inlen;
-	memcpy(j->id, id, HSM_KEYID_LEN);
-	j->scheme = scheme;
-	j->hash = hash;
-	j->sign_cb = cb;
-	j->arg = arg;
-	return job_queue(p, j);
+		memcpy(j.msg, in, inlen);
+	j.msglen = inlen;
+	memcpy(j.id, id, HSM_KEYID_LEN);
+	j.scheme = scheme;
+	j.hash = hash;
+	j.sign_cb = cb;
+	j.arg = arg;
+	return job_submit(p, &j);
 }
 
 /** hsm_pool_random(p, buf, n): bytes from the module RNG. */
@@ -680,10 +681,12 @@ threads_start(struct hsm_pool *p, unsigned qcap)
 	    (p->threads = calloc(p->nsessions, sizeof(*p->threads))) == NULL)
 		return HK_ENOMEM;
 	p->qcap = qcap;
+	p->slot_batch = qcap / 2 > 0 ? qcap / 2 : 1;
 	for (i = 0; i < qcap; i++) {
 		p->jobs[i].next = p->job_free;
 		p->job_free = &p->jobs[i];
 	}
+	p->nfree = qcap;
 	for (i = 0; i < p->nsessions; i++) {
 		if (pthread_create(&p->threads[i], NULL, worker_main, p) != 0) {
 			hk_error_f("pthread_create failed");
@@ -699,6 +702,7 @@ sync_init(struct hsm_pool *p)
 {
 	pthread_condattr_t ca;
 	pthread_rwlockattr_t ra;
+	pthread_mutexattr_t ma;
 	int ok;
 
 	if (pthread_condattr_init(&ca) != 0)
@@ -709,8 +713,12 @@ sync_init(struct hsm_pool *p)
 	 * signatures holding the lock for reading. */
 	pthread_rwlockattr_setkind_np(&ra,
 	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	ok = pthread_mutex_init(&p->mu, NULL) == 0 &&
-	    pthread_mutex_init(&p->qmu, NULL) == 0 &&
+	/* The session and queue locks are held for a few instructions by
+	 * several threads per signature: spin briefly before sleeping. */
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+	ok = pthread_mutex_init(&p->mu, &ma) == 0 &&
+	    pthread_mutex_init(&p->qmu, &ma) == 0 &&
 	    pthread_mutex_init(&p->login_mu, NULL) == 0 &&
 	    pthread_mutex_init(&p->cache_mu, NULL) == 0 &&
 	    pthread_cond_init(&p->free_cv, &ca) == 0 &&
@@ -719,6 +727,7 @@ sync_init(struct hsm_pool *p)
 	    pthread_rwlock_init(&p->keys_rw, &ra) == 0;
 	pthread_condattr_destroy(&ca);
 	pthread_rwlockattr_destroy(&ra);
+	pthread_mutexattr_destroy(&ma);
 	return ok ? 0 : HK_ENOMEM;
 }
 
@@ -755,10 +764,17 @@ hsm_pool_new(const struct hsm_opts *opts, struct hsm_pool **out)
 		return HK_ECRYPTO;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return HK_ENOMEM;
+	pthread_once(&fork_once, fork_watch);
 	p->pid = getpid();
+	p->fork_gen = atomic_load(&fork_gen);
 	p->nsessions = opts->sessions ? opts->sessions : default_sessions();
 	p->wait_ms = opts->wait_ms ? opts->wait_ms : HSM_WAIT_MS_DEFAULT;
-	qcap = opts->queue ? opts->queue : 4 * p->nsessions;
+	/* Deep enough that waiting submitters are woken once per many
+	 * signatures (half the queue): with 16 slots per session the
+	 * adapter lost 8-14% to SoftHSM's raw rate, with 64 about 1-3%
+	 * (docs/benchmarks.md). The wait bound, not the depth, bounds a
+	 * job's latency. */
+	qcap = opts->queue ? opts->queue : 64 * p->nsessions;
 	p->info.sessions = p->nsessions;
 	if ((r = sync_init(p)) != 0)
 		goto fail_sync;
