@@ -284,9 +284,10 @@ HK_MUST_CHECK int hsm_unwrapkey_create(struct hsm_pool *p,
  * fresh CKA_ID and ${label}; create its public key object from ${spki}
  * (the CA's certificate gives it); check that the two form a pair by
  * signing and verifying. On any failure nothing is left behind. 0,
- * HK_EINVAL (SPKI malformed or not ${alg}), HK_ENOTFOUND (no such import
- * key), HK_EVERIFY (blob refused by the module's integrity check, or the
- * key does not match ${spki}), HK_ENOTSUP or HK_E*. WARNING: SoftHSM
+ * HK_EINVAL (SPKI malformed or not ${alg}), HK_EEXIST (the module already
+ * holds a key with this public key: a duplicate import), HK_ENOTFOUND (no
+ * such import key), HK_EVERIFY (blob refused by the module's integrity
+ * check, or the key does not match ${spki}), HK_ENOTSUP or HK_E*. WARNING: SoftHSM
  * 2.6.1 reports a failed integrity check as CKR_GENERAL_ERROR, which maps
  * to HK_EHSM there. */
 HK_MUST_CHECK int hsm_key_import(struct hsm_pool *p,

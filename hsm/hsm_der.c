@@ -377,6 +377,13 @@ spki_decode(const uint8_t *spki, size_t len)
 	return pk;
 }
 
+/** hsm_der_spki_pkey(spki, len): the SPKI as an EVP_PKEY. */
+EVP_PKEY *
+hsm_der_spki_pkey(const uint8_t *spki, size_t len)
+{
+	return spki_decode(spki, len);
+}
+
 /** hsm_der_spki_alg(spki, len): the algorithm of an SPKI. */
 enum hsm_alg
 hsm_der_spki_alg(const uint8_t *spki, size_t len)

@@ -89,6 +89,14 @@ struct hsm_der_pub {
 HK_MUST_CHECK int hsm_der_spki_parse(const uint8_t *spki, size_t len,
     struct hsm_der_pub *out);
 
+struct evp_pkey_st;
+
+/** hsm_der_spki_pkey(spki, len): the SPKI ${spki} (exactly ${len} bytes)
+ * as an OpenSSL EVP_PKEY, e.g. for X509_REQ_set_pubkey() when a CSR is
+ * built around a module key; the caller frees it with EVP_PKEY_free().
+ * NULL if malformed. */
+struct evp_pkey_st *hsm_der_spki_pkey(const uint8_t *spki, size_t len);
+
 /** hsm_der_spki_alg(spki, len): the algorithm of the SPKI ${spki} if it is
  * one the adapter handles (curve or modulus size included), else
  * HSM_ALG_NONE. */

@@ -188,6 +188,12 @@ HK_MUST_CHECK int hsm_obj_find(struct hsm_pool *p, struct hsm_session *s,
     CK_OBJECT_CLASS cls, const uint8_t *id, size_t idlen,
     CK_OBJECT_HANDLE *out, CK_ULONG max, CK_ULONG *n);
 
+/** hsm_obj_find_by(p, s, t, nt, out, max, n): as hsm_obj_find() for the
+ * search template ${t}[0..nt). */
+HK_MUST_CHECK int hsm_obj_find_by(struct hsm_pool *p, struct hsm_session *s,
+    CK_ATTRIBUTE *t, CK_ULONG nt, CK_OBJECT_HANDLE *out, CK_ULONG max,
+    CK_ULONG *n);
+
 /** hsm_obj_attrs(p, s, h, t, n): C_GetAttributeValue of the template
  * ${t}[0..n) on ${h}, retrying as hsm_session_run() does. Attributes the
  * object lacks or hides come back with ulValueLen =

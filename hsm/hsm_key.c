@@ -1167,6 +1167,54 @@ import_pub(struct hsm_pool *p, struct hsm_session *s, const uint8_t *id,
 	return 0;
 }
 
+/* REG-7 (duplicate import): is there already a public key object with the
+ * public key ${pk}? Its CKA_ID goes to ${id}. CKA_EC_POINT is searched in
+ * both the DER form PKCS#11 specifies and the bare form some modules
+ * keep. */
+static int
+pub_exists(struct hsm_pool *p, struct hsm_session *s,
+    const struct hsm_der_pub *pk, uint8_t id[HSM_KEYID_LEN], bool *found)
+{
+	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+	uint8_t pt[2 + sizeof(pk->point)], idbuf[64];
+	CK_OBJECT_HANDLE h;
+	CK_ATTRIBUTE t[3], a;
+	CK_ULONG n = 0;
+	int r, form;
+
+	*found = false;
+	t[0] = ATTR(CKA_CLASS, cls);
+	for (form = 0; form < 2 && n == 0; form++) {
+		if (pk->alg == HSM_ALG_RSA_2048 || pk->alg == HSM_ALG_RSA_3072) {
+			if (form == 1)
+				break;
+			t[1] = ATTR_P(CKA_MODULUS, pk->n, pk->nlen);
+			t[2] = ATTR_P(CKA_PUBLIC_EXPONENT, pk->e, pk->elen);
+		} else if (form == 0) {
+			pt[0] = 0x04;
+			pt[1] = (uint8_t)pk->ptlen;
+			memcpy(pt + 2, pk->point, pk->ptlen);
+			t[1] = ATTR_P(CKA_EC_POINT, pt, pk->ptlen + 2);
+			t[2] = t[1];
+		} else {
+			t[1] = ATTR_P(CKA_EC_POINT, pk->point, pk->ptlen);
+			t[2] = t[1];
+		}
+		if ((r = hsm_obj_find_by(p, s, t, 3, &h, 1, &n)) != 0)
+			return r;
+	}
+	if (n == 0)
+		return 0;
+	*found = true;
+	memset(id, 0, HSM_KEYID_LEN);
+	a = ATTR(CKA_ID, idbuf);
+	if ((r = hsm_obj_attrs(p, s, h, &a, 1)) != 0)
+		return r;
+	if (a.ulValueLen == HSM_KEYID_LEN)
+		memcpy(id, idbuf, HSM_KEYID_LEN);
+	return 0;
+}
+
 /** hsm_key_import(p, kek, alg, label, wrapped, wlen, spki, spkilen, out):
  * unwrap a CA-generated key into the module. */
 int
@@ -1185,8 +1233,9 @@ hsm_key_import(struct hsm_pool *p, const uint8_t kek[static HSM_KEYID_LEN],
 	CK_KEY_TYPE kt;
 	CK_MECHANISM_TYPE *am;
 	CK_ULONG amlen;
-	uint8_t id[HSM_KEYID_LEN];
+	uint8_t id[HSM_KEYID_LEN], dup[HSM_KEYID_LEN];
 	char lab[HSM_LABEL_MAX + 1], hex[2 * HSM_KEYID_LEN + 1];
+	bool found = false;
 	int r;
 
 	u.out = CK_INVALID_HANDLE;
@@ -1255,6 +1304,16 @@ hsm_key_import(struct hsm_pool *p, const uint8_t kek[static HSM_KEYID_LEN],
 		u.nt = sizeof(t) / sizeof(t[0]);
 		if ((r = hsm_session_get(p, NULL, &s)) != 0)
 			goto out;
+		if ((r = pub_exists(p, s, pk, dup, &found)) != 0)
+			goto out;
+		if (found) {
+			id_hex(hex, dup);
+			hk_error_f("refusing a duplicate import: the module "
+				   "already holds this public key (key %s)",
+			    hex);
+			r = HK_EEXIST;
+			goto out;
+		}
 		if ((r = kek_find(p, s, kek, &u.kek)) != 0)
 			goto out;
 		/* Not retried: it creates an object. */

@@ -40,7 +40,7 @@ hsm_session_run(struct hsm_pool *p, struct hsm_session *s, hsm_op_fn op,
 }
 
 struct find_ctx {
-	CK_ATTRIBUTE t[2];
+	CK_ATTRIBUTE *t;
 	CK_ULONG nt;
 	CK_OBJECT_HANDLE *out;
 	CK_ULONG max, n;
@@ -77,28 +77,38 @@ find_op(struct hsm_pool *p, struct hsm_session *s, void *arg, const char **fn)
 	return p->f->C_FindObjectsFinal(s->h);
 }
 
-/** hsm_obj_find(p, s, cls, id, idlen, out, max, n): find by CKA_ID. */
+/** hsm_obj_find_by(p, s, t, nt, out, max, n): find by a template. */
 int
-hsm_obj_find(struct hsm_pool *p, struct hsm_session *s, CK_OBJECT_CLASS cls,
-    const uint8_t *id, size_t idlen, CK_OBJECT_HANDLE *out, CK_ULONG max,
-    CK_ULONG *n)
+hsm_obj_find_by(struct hsm_pool *p, struct hsm_session *s, CK_ATTRIBUTE *t,
+    CK_ULONG nt, CK_OBJECT_HANDLE *out, CK_ULONG max, CK_ULONG *n)
 {
 	struct find_ctx c;
 	int r;
 
 	memset(&c, 0, sizeof(c));
-	c.t[0] = (CK_ATTRIBUTE){CKA_ID, (void *)id, (CK_ULONG)idlen};
-	c.nt = 1;
-	if (cls != CK_UNAVAILABLE_INFORMATION) {
-		c.t[1] = (CK_ATTRIBUTE){CKA_CLASS, &cls, sizeof(cls)};
-		c.nt = 2;
-	}
+	c.t = t;
+	c.nt = nt;
 	c.out = out;
 	c.max = max;
 	if ((r = hsm_session_run(p, s, find_op, &c, true, __func__)) != 0)
 		return r;
 	*n = c.n;
 	return 0;
+}
+
+/** hsm_obj_find(p, s, cls, id, idlen, out, max, n): find by CKA_ID. */
+int
+hsm_obj_find(struct hsm_pool *p, struct hsm_session *s, CK_OBJECT_CLASS cls,
+    const uint8_t *id, size_t idlen, CK_OBJECT_HANDLE *out, CK_ULONG max,
+    CK_ULONG *n)
+{
+	CK_ATTRIBUTE t[2];
+	CK_ULONG nt = 1;
+
+	t[0] = (CK_ATTRIBUTE){CKA_ID, (void *)id, (CK_ULONG)idlen};
+	if (cls != CK_UNAVAILABLE_INFORMATION)
+		t[nt++] = (CK_ATTRIBUTE){CKA_CLASS, &cls, sizeof(cls)};
+	return hsm_obj_find_by(p, s, t, nt, out, max, n);
 }
 
 struct attrs_ctx {

@@ -236,7 +236,7 @@ test_REG4_spki_matches_openssl(void **state)
 	uint8_t n[600], e[16];
 	size_t minelen = 0, ptlen = 0, k;
 	struct hsm_der_pub pub;
-	EVP_PKEY *pk;
+	EVP_PKEY *pk, *dec;
 	BIGNUM *bn = NULL, *be = NULL;
 	int theirlen, i;
 
@@ -301,10 +301,16 @@ test_REG4_spki_matches_openssl(void **state)
 		    : i == 1 ? HSM_ALG_EC_P384
 		    : i == 2 ? HSM_ALG_ED25519
 			     : HSM_ALG_RSA_2048);
+		/* The EVP_PKEY a CSR would be built around is this key. */
+		dec = hsm_der_spki_pkey(mine, minelen);
+		assert_non_null(dec);
+		assert_int_equal(EVP_PKEY_eq(dec, pk), 1);
+		EVP_PKEY_free(dec);
 		/* Trailing garbage is refused. */
 		mine[minelen] = 0;
 		assert_int_equal(hsm_der_spki_parse(mine, minelen + 1, &pub),
 		    HK_EINVAL);
+		assert_null(hsm_der_spki_pkey(mine, minelen + 1));
 		EVP_PKEY_free(pk);
 	}
 }

@@ -583,7 +583,7 @@ count_objects(struct kt *t)
 }
 
 static void
-test_REG7_unwrap_import_round_trips(void **state)
+test_REG7_unwrap_import_round_trips_and_refuses_duplicates(void **state)
 {
 	static const enum hsm_alg algs[] = {HSM_ALG_EC_P256, HSM_ALG_EC_P384,
 	    HSM_ALG_RSA_2048, HSM_ALG_ED25519};
@@ -591,7 +591,7 @@ test_REG7_unwrap_import_round_trips(void **state)
 	uint8_t kekv[32], p8[4096], wrapped[4200], spki[HSM_SPKI_MAX];
 	uint8_t fpr[32];
 	size_t p8len, wlen, spkilen, i;
-	struct hsm_keyinfo kek, ki;
+	struct hsm_keyinfo kek, ki, found;
 	CK_OBJECT_HANDLE h = 0;
 	CK_ULONG before;
 	EVP_PKEY *pk;
@@ -633,6 +633,14 @@ test_REG7_unwrap_import_round_trips(void **state)
 						  : HSM_SIG_ECDSA,
 		    algs[i] == HSM_ALG_ED25519 ? HSM_HASH_NONE
 					       : HSM_HASH_SHA256);
+		/* REG-7: the same key a second time is a duplicate, refused
+		 * before anything is unwrapped. */
+		before = count_objects(t);
+		assert_int_equal(hsm_key_import(t->pool, kek.id, algs[i],
+				     "again", wrapped, wlen, spki, spkilen,
+				     &found),
+		    HK_EEXIST);
+		assert_int_equal(count_objects(t), before);
 		/* Now inside the module: sensitive, not extractable. */
 		assert_int_equal(fx_p11_open(&t->fx), 0);
 		assert_int_equal(fx_p11_find(&t->fx, CKO_PRIVATE_KEY, ki.id,
@@ -741,7 +749,8 @@ main(void)
 		cmocka_unit_test(test_REG3_list_keys),
 		cmocka_unit_test(test_REG7_module_has_rfc5649_unwrap),
 		cmocka_unit_test(test_REG7_import_key_only_unwraps),
-		cmocka_unit_test(test_REG7_unwrap_import_round_trips),
+		cmocka_unit_test(
+		    test_REG7_unwrap_import_round_trips_and_refuses_duplicates),
 		cmocka_unit_test(test_REG7_tampered_or_mismatched_blob_refused),
 		cmocka_unit_test(test_OPS5_random_bytes),
 	};
