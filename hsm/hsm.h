@@ -13,10 +13,10 @@
  * adapter part), and random bytes come from the module's RNG (OPS-5).
  * A power-up self-test must pass before the pool serves anything.
  *
- * Threads: every function here may be called from any thread that is not
- * an event loop (the synchronous ones block on the module for up to the
- * pool's wait bound plus one module call). hsm_key_sign_submit() and
- * hsm_pool_submit() never block on the module; their callbacks run on a
+ * Threads: the synchronous functions may be called from any thread that
+ * is not an event loop (they block for up to the pool's wait bound plus
+ * one module call). hsm_key_sign_submit() and hsm_pool_submit() never
+ * block and may be called from an event loop; their callbacks run on a
  * worker thread (the daemon bounces them to libuv with uv_async_send()).
  *
  * WARNING: PKCS#11 state does not survive fork(): create the pool in the
@@ -45,7 +45,7 @@
 #define HSM_MSG_MAX 65536
 /* Largest digest (SHA-512). */
 #define HSM_DIGEST_MAX 64
-/* Default wait for a free session or queue slot, in milliseconds. */
+/* Default bound on waits for a session or a worker, in milliseconds. */
 #define HSM_WAIT_MS_DEFAULT 2000
 /* Default module path (Debian's SoftHSMv2). */
 #define HSM_MODULE_DEFAULT "/usr/lib/softhsm/libsofthsm2.so"
@@ -97,10 +97,11 @@ struct hsm_opts {
 				   others; one trailing newline is ignored */
 	unsigned sessions;	/* pool size = worker threads; 0 = online
 				   CPUs (at least 2) */
-	unsigned queue;		/* asynchronous jobs that may wait; 0 = 64 x
-				   sessions */
-	unsigned wait_ms;	/* bound on the wait for a session or a
-				   queue slot; 0 = HSM_WAIT_MS_DEFAULT */
+	unsigned queue;		/* asynchronous jobs that may wait; 0 = 256
+				   x sessions */
+	unsigned wait_ms;	/* bound on the wait for a session, and on a
+				   queued job's wait for a worker; 0 =
+				   HSM_WAIT_MS_DEFAULT */
 };
 
 /* What the adapter knows about one key object; filled by value, so the
@@ -183,9 +184,10 @@ typedef void (*hsm_work_cb)(struct hsm_pool *p, void *arg, int status);
 
 /** hsm_pool_submit(p, work, arg): queue ${work}(${p}, ${arg}, status) to
  * run on a worker thread, typically calling the synchronous functions
- * (key generation, destruction, import). Waits at most the pool's wait
- * bound for a queue slot. Returns 0 (then ${work} runs exactly once) or
- * HK_EBUSY / HK_ECLOSED / HK_ESTATE (then it never runs). */
+ * (key generation, destruction, import). Never waits: a full queue is
+ * HK_EBUSY at once. Returns 0 (then ${work} runs exactly once) or
+ * HK_EBUSY / HK_ECLOSED / HK_ESTATE (then it never runs). Safe on an
+ * event loop. */
 HK_MUST_CHECK int hsm_pool_submit(struct hsm_pool *p, hsm_work_cb work,
     void *arg);
 
@@ -249,12 +251,12 @@ typedef void (*hsm_sign_cb)(void *arg, int result, const uint8_t *sig,
 
 /** hsm_key_sign_submit(p, id, scheme, hash, in, inlen, cb, arg): as
  * hsm_key_sign(), on a worker thread. ${in} is copied, so it need not
- * outlive the call. Waits at most the wait bound for a queue slot; a job
- * that no worker starts within the wait bound completes with HK_EBUSY.
- * Returns 0 (then ${cb} is called exactly once, possibly before this
- * returns) or HK_EINVAL / HK_ETOOBIG / HK_EBUSY / HK_ECLOSED / HK_ENOMEM
- * (then never). Safe to call from an event loop: it never waits on the
- * module, only (bounded) for a queue slot. */
+ * outlive the call. Never waits: a full queue is HK_EBUSY at once, and a
+ * job that no worker starts (or that finds no session) within the wait
+ * bound completes with HK_EBUSY. Returns 0 (then ${cb} is called exactly
+ * once, possibly before this returns) or HK_EINVAL / HK_ETOOBIG /
+ * HK_EBUSY / HK_ECLOSED / HK_ENOMEM (then never). Safe on an event
+ * loop. */
 HK_MUST_CHECK int hsm_key_sign_submit(struct hsm_pool *p,
     const uint8_t id[static HSM_KEYID_LEN], enum hsm_scheme scheme,
     enum hsm_hash hash, const uint8_t *in, size_t inlen, hsm_sign_cb cb,

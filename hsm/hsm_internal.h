@@ -98,17 +98,13 @@ struct hsm_pool {
 	/* Workers and the bounded job queue. */
 	pthread_mutex_t qmu;
 	pthread_cond_t work_cv;		/* a job is queued or stopping */
-	pthread_cond_t slot_cv;		/* a job slot became free */
 	pthread_t *threads;
 	unsigned nthreads;
 	struct hsm_job *jobs;		/* slab of qcap jobs */
 	unsigned qcap;
 	struct hsm_job *job_free;
-	unsigned nfree;			/* jobs on job_free */
-	unsigned slot_batch;		/* wake submitters at this many */
 	struct hsm_job *q_head, *q_tail;
 	unsigned idle;			/* workers waiting on work_cv */
-	unsigned slot_waiters;		/* submitters waiting on slot_cv */
 	bool stopping;
 
 	/* Key handles: keys_rw is held for reading by every signature and

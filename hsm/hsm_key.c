@@ -645,10 +645,14 @@ hsm_key_find(struct hsm_pool *p, const uint8_t id[static HSM_KEYID_LEN],
 	struct hsm_session *s = NULL;
 	int r;
 
-	if ((r = hsm_session_get(p, NULL, &s)) != 0)
-		return r;
-	r = find_on(p, s, id, out);
-	hsm_session_put(p, s);
+	/* Read-locked like a signature: a handle cached here must not be
+	 * one a concurrent hsm_key_destroy() is about to free. */
+	pthread_rwlock_rdlock(&p->keys_rw);
+	if ((r = hsm_session_get(p, NULL, &s)) == 0) {
+		r = find_on(p, s, id, out);
+		hsm_session_put(p, s);
+	}
+	pthread_rwlock_unlock(&p->keys_rw);
 	return r;
 }
 

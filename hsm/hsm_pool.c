@@ -307,15 +307,6 @@ worker_main(void *arg)
 		j->msg = NULL;
 		j->next = p->job_free;
 		p->job_free = j;
-		p->nfree++;
-		/* Wake waiting submitters in bursts (half the queue free, or
-		 * nothing left to do), not once per job: a wake-up per
-		 * signature costs the worker a futex call and the submitter
-		 * a context switch, a measurable share of a SoftHSM
-		 * signature (docs/benchmarks.md). */
-		if (p->slot_waiters > 0 &&
-		    (p->nfree >= p->slot_batch || p->q_head == NULL))
-			pthread_cond_broadcast(&p->slot_cv);
 		pthread_mutex_unlock(&p->qmu);
 		job_run(p, &run, stopping);
 		pthread_mutex_lock(&p->qmu);
@@ -324,35 +315,26 @@ worker_main(void *arg)
 	return NULL;
 }
 
-/* Queue a copy of ${tmpl}, waiting at most the wait bound for a free slot;
- * one lock section per job. On failure a malloc'd message is freed. The
- * job's start deadline is the wait bound from when it was accepted. */
+/* Queue a copy of ${tmpl} if a slot is free; never waits, so that an
+ * event loop may call it. One lock section per job. On failure a malloc'd
+ * message is freed. The job's start deadline is the wait bound from now. */
 static int
 job_submit(struct hsm_pool *p, const struct hsm_job *tmpl)
 {
-	struct timespec dl;
 	struct hsm_job *j;
-	int r, rc = 0;
+	int r;
 
 	if ((r = hsm_pool_check(p)) != 0)
 		goto fail;
-	hsm_deadline(&dl, p->wait_ms);
 	pthread_mutex_lock(&p->qmu);
-	while (p->job_free == NULL && !p->stopping && rc != ETIMEDOUT) {
-		p->slot_waiters++;
-		rc = pthread_cond_timedwait(&p->slot_cv, &p->qmu, &dl);
-		p->slot_waiters--;
-	}
-	if (p->stopping || p->job_free == NULL) {
-		pthread_mutex_unlock(&p->qmu);
+	if (p->stopping || (j = p->job_free) == NULL) {
 		r = p->stopping ? HK_ECLOSED : HK_EBUSY;
+		pthread_mutex_unlock(&p->qmu);
 		if (r == HK_EBUSY)
-			hk_debug_f("no free queue slot within the wait bound");
+			hk_debug_f("the job queue is full");
 		goto fail;
 	}
-	j = p->job_free;
 	p->job_free = j->next;
-	p->nfree--;
 	*j = *tmpl;
 	if (tmpl->msg == tmpl->inline_msg)
 		j->msg = j->inline_msg;
@@ -681,12 +663,10 @@ threads_start(struct hsm_pool *p, unsigned qcap)
 	    (p->threads = calloc(p->nsessions, sizeof(*p->threads))) == NULL)
 		return HK_ENOMEM;
 	p->qcap = qcap;
-	p->slot_batch = qcap / 2 > 0 ? qcap / 2 : 1;
 	for (i = 0; i < qcap; i++) {
 		p->jobs[i].next = p->job_free;
 		p->job_free = &p->jobs[i];
 	}
-	p->nfree = qcap;
 	for (i = 0; i < p->nsessions; i++) {
 		if (pthread_create(&p->threads[i], NULL, worker_main, p) != 0) {
 			hk_error_f("pthread_create failed");
@@ -723,7 +703,6 @@ sync_init(struct hsm_pool *p)
 	    pthread_mutex_init(&p->cache_mu, NULL) == 0 &&
 	    pthread_cond_init(&p->free_cv, &ca) == 0 &&
 	    pthread_cond_init(&p->work_cv, &ca) == 0 &&
-	    pthread_cond_init(&p->slot_cv, &ca) == 0 &&
 	    pthread_rwlock_init(&p->keys_rw, &ra) == 0;
 	pthread_condattr_destroy(&ca);
 	pthread_rwlockattr_destroy(&ra);
@@ -769,12 +748,10 @@ hsm_pool_new(const struct hsm_opts *opts, struct hsm_pool **out)
 	p->fork_gen = atomic_load(&fork_gen);
 	p->nsessions = opts->sessions ? opts->sessions : default_sessions();
 	p->wait_ms = opts->wait_ms ? opts->wait_ms : HSM_WAIT_MS_DEFAULT;
-	/* Deep enough that waiting submitters are woken once per many
-	 * signatures (half the queue): with 16 slots per session the
-	 * adapter lost 8-14% to SoftHSM's raw rate, with 64 about 1-3%
-	 * (docs/benchmarks.md). The wait bound, not the depth, bounds a
-	 * job's latency. */
-	qcap = opts->queue ? opts->queue : 64 * p->nsessions;
+	/* The queue is a fixed slab of small jobs; its depth only decides
+	 * when a burst is answered "busy" at once, while each job's wait
+	 * for a worker is bounded by wait_ms. */
+	qcap = opts->queue ? opts->queue : 256 * p->nsessions;
 	p->info.sessions = p->nsessions;
 	if ((r = sync_init(p)) != 0)
 		goto fail_sync;
@@ -821,7 +798,6 @@ hsm_pool_free(struct hsm_pool *p)
 	pthread_mutex_lock(&p->qmu);
 	p->stopping = true;
 	pthread_cond_broadcast(&p->work_cv);
-	pthread_cond_broadcast(&p->slot_cv);
 	pthread_mutex_unlock(&p->qmu);
 	for (i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
@@ -846,7 +822,6 @@ hsm_pool_free(struct hsm_pool *p)
 	pthread_mutex_destroy(&p->cache_mu);
 	pthread_cond_destroy(&p->free_cv);
 	pthread_cond_destroy(&p->work_cv);
-	pthread_cond_destroy(&p->slot_cv);
 	pthread_rwlock_destroy(&p->keys_rw);
 	free(p);
 }

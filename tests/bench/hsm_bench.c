@@ -273,14 +273,24 @@ submit_thread(void *arg)
 	struct submit_arg *a = arg;
 	uint8_t in[32];
 
+	struct timespec backoff = {0, 2000000L};
+	int r;
+
 	RAND_bytes(in, sizeof(in));
 	while (!atomic_load_explicit(&a->st->stop, memory_order_relaxed)) {
 		atomic_fetch_add(&a->st->out, 1);
-		if (hsm_key_sign_submit(a->p, a->id, a->k->sc, a->k->hash, in,
-			32, async_done, a->st) != 0) {
-			atomic_fetch_sub(&a->st->out, 1);
+		r = hsm_key_sign_submit(a->p, a->id, a->k->sc, a->k->hash, in,
+		    32, async_done, a->st);
+		if (r == 0)
+			continue;
+		atomic_fetch_sub(&a->st->out, 1);
+		/* A full queue answers busy at once; an event loop would
+		 * answer 503 and the client retry. Here: retry after 2 ms,
+		 * far less than the queued work (256 jobs per worker). */
+		if (r == HK_EBUSY)
+			nanosleep(&backoff, NULL);
+		else
 			atomic_fetch_add(&a->st->errors, 1);
-		}
 	}
 	return NULL;
 }
