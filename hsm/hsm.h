@@ -289,9 +289,9 @@ HK_MUST_CHECK int hsm_unwrapkey_create(struct hsm_pool *p,
  * HK_EINVAL (SPKI malformed or not ${alg}), HK_EEXIST (the module already
  * holds a key with this public key: a duplicate import), HK_ENOTFOUND (no
  * such import key), HK_EVERIFY (blob refused by the module's integrity
- * check, or the key does not match ${spki}), HK_ENOTSUP or HK_E*. WARNING: SoftHSM
- * 2.6.1 reports a failed integrity check as CKR_GENERAL_ERROR, which maps
- * to HK_EHSM there. */
+ * check, or the key does not match ${spki}), HK_ENOTSUP or HK_E*.
+ * WARNING: SoftHSM 2.6.1 reports a failed integrity check as
+ * CKR_GENERAL_ERROR, which maps to HK_EHSM there. */
 HK_MUST_CHECK int hsm_key_import(struct hsm_pool *p,
     const uint8_t kek[static HSM_KEYID_LEN], enum hsm_alg alg,
     const char *label, const uint8_t *wrapped, size_t wlen,

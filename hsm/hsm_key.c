@@ -1113,8 +1113,8 @@ kek_find(struct hsm_pool *p, struct hsm_session *s, const uint8_t *kek,
 		return r;
 	id_hex(hex, kek);
 	if (n != 1) {
-		hk_error_f("%s import key with id %s", n ? "more than one" : "no",
-		    hex);
+		hk_error_f("%s import key with id %s",
+		    n ? "more than one" : "no", hex);
 		return n ? HK_ECORRUPT : HK_ENOTFOUND;
 	}
 	*out = h[0];
@@ -1189,7 +1189,8 @@ pub_exists(struct hsm_pool *p, struct hsm_session *s,
 	*found = false;
 	t[0] = ATTR(CKA_CLASS, cls);
 	for (form = 0; form < 2 && n == 0; form++) {
-		if (pk->alg == HSM_ALG_RSA_2048 || pk->alg == HSM_ALG_RSA_3072) {
+		if (pk->alg == HSM_ALG_RSA_2048 ||
+		    pk->alg == HSM_ALG_RSA_3072) {
 			if (form == 1)
 				break;
 			t[1] = ATTR_P(CKA_MODULUS, pk->n, pk->nlen);

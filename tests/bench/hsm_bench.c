@@ -389,6 +389,12 @@ median(const double *v, unsigned n)
 }
 
 static double
+dmax(double a, double b)
+{
+	return a > b ? a : b;
+}
+
+static double
 lo(const double *v, unsigned n)
 {
 	double m = v[0];
@@ -418,7 +424,8 @@ has(const char *list, const char *word)
 	const char *p = list;
 
 	while ((p = strstr(p, word)) != NULL) {
-		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+		if ((p == list || p[-1] == ',') &&
+		    (p[n] == ',' || p[n] == '\0'))
 			return true;
 		p += n;
 	}
@@ -554,7 +561,8 @@ main(int argc, char **argv)
 			    "sync] [--kinds token,session] [--queue N] "
 			    "[--module PATH] "
 			    "[--token LABEL --pin-file FILE]";
-	const char *secs = "1.5", *rounds = "3", *queue = "0", *threads = NULL, *algs = "p256,rsa2048,ed25519";
+	const char *secs = "1.5", *rounds = "3", *queue = "0";
+	const char *threads = NULL, *algs = "p256,rsa2048,ed25519";
 	const char *modes = "raw,async,sync", *kinds = "token,session";
 	struct cli_opt opts[] = {{"seconds", &secs}, {"threads", &threads},
 	    {"algs", &algs}, {"module", NULL}, {"token", NULL},
@@ -564,7 +572,7 @@ main(int argc, char **argv)
 	struct bench b;
 	struct hsm_opts o;
 	struct hsm_keyinfo keys[3][2];
-	double raw[16], as[16], sy[16], braw, bas, bsy;
+	double raw[16], as[16], sy[16], braw, bas, bsy, xraw, xas, xsy;
 	double rr[MAXR], ra[MAXR], rs[MAXR];
 	unsigned ti, kind, T, braw_t, bas_t, bsy_t, r;
 	char buf[128], *tok;
@@ -635,6 +643,7 @@ main(int argc, char **argv)
 			       "\n");
 			braw = bas = bsy = 0;
 			braw_t = bas_t = bsy_t = 0;
+			xraw = xas = xsy = 0;
 			for (ti = 0; ti < b.nthreads; ti++) {
 				T = b.threads[ti];
 				/* Interleaved rounds, medians: this class of
@@ -665,6 +674,12 @@ main(int argc, char **argv)
 				    sy[ti], lo(rs, b.rounds), hi(rs, b.rounds),
 				    100.0 * sy[ti] / raw[ti]);
 				fflush(stdout);
+				/* Best of N: interference only ever slows a
+				 * run down, so the fastest round is the
+				 * closest to each path's capacity. */
+				xraw = dmax(xraw, hi(rr, b.rounds));
+				xas = dmax(xas, hi(ra, b.rounds));
+				xsy = dmax(xsy, hi(rs, b.rounds));
 				if (raw[ti] > braw) {
 					braw = raw[ti];
 					braw_t = T;
@@ -679,12 +694,17 @@ main(int argc, char **argv)
 				}
 			}
 			printf("\nMedians of %u rounds (min-max in brackets). "
-			       "Best: raw %.0f/s (%u threads), adapter async "
-			       "%.0f/s (%u), sync %.0f/s (%u); **adapter/raw "
-			       "at the best thread count: async %.1f%%, sync "
+			       "Best thread count by median: raw %.0f/s (%u "
+			       "threads), adapter async %.0f/s (%u), sync "
+			       "%.0f/s (%u): adapter/raw async %.1f%%, sync "
+			       "%.1f%%. Best single rounds: raw %.0f/s, async "
+			       "%.0f/s, sync %.0f/s: **adapter/raw at the best "
+			       "thread count, best of %u: async %.1f%%, sync "
 			       "%.1f%%**\n\n",
 			    b.rounds, braw, braw_t, bas, bas_t, bsy, bsy_t,
-			    100.0 * bas / braw, 100.0 * bsy / braw);
+			    100.0 * bas / braw, 100.0 * bsy / braw, xraw, xas,
+			    xsy, b.rounds, 100.0 * xas / xraw,
+			    100.0 * xsy / xraw);
 		}
 		if (hsm_key_destroy(b.main, keys[k][0].id) != 0 ||
 		    hsm_key_destroy(b.main, keys[k][1].id) != 0)

@@ -236,6 +236,7 @@ test_REG4_spki_matches_openssl(void **state)
 	uint8_t n[600], e[16];
 	size_t minelen = 0, ptlen = 0, k;
 	struct hsm_der_pub pub;
+	enum hsm_alg ec;
 	EVP_PKEY *pk, *dec;
 	BIGNUM *bn = NULL, *be = NULL;
 	int theirlen, i;
@@ -253,20 +254,18 @@ test_REG4_spki_matches_openssl(void **state)
 		theirlen = i2d_PUBKEY(pk, &p);
 		assert_true(theirlen > 0);
 		if (i < 2) {
+			ec = i == 0 ? HSM_ALG_EC_P256 : HSM_ALG_EC_P384;
 			assert_int_equal(EVP_PKEY_get_octet_string_param(pk,
 					     OSSL_PKEY_PARAM_PUB_KEY, pt,
 					     sizeof(pt), &ptlen),
 			    1);
-			assert_int_equal(hsm_der_spki_ec(i == 0 ? HSM_ALG_EC_P256
-								: HSM_ALG_EC_P384,
-					     pt, ptlen, mine, sizeof(mine),
-					     &minelen),
+			assert_int_equal(hsm_der_spki_ec(ec, pt, ptlen, mine,
+					     sizeof(mine), &minelen),
 			    0);
 			/* A point off the curve is refused. */
 			pt[ptlen - 1] ^= 1;
-			assert_int_equal(hsm_der_spki_ec(i == 0 ? HSM_ALG_EC_P256
-								: HSM_ALG_EC_P384,
-					     pt, ptlen, mine + 300, 300, &k),
+			assert_int_equal(hsm_der_spki_ec(ec, pt, ptlen,
+					     mine + 300, 300, &k),
 			    HK_EINVAL);
 		} else if (i == 2) {
 			ptlen = 32;

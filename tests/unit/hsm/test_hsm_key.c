@@ -741,7 +741,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_REG3_every_algorithm_generates_signs_verifies),
+		cmocka_unit_test(
+		    test_REG3_every_algorithm_generates_signs_verifies),
 		cmocka_unit_test(test_REG3_wrong_scheme_or_length_refused),
 		cmocka_unit_test(test_REG3_key_not_extractable),
 		cmocka_unit_test(test_REG3_id_and_label_assigned),

@@ -772,9 +772,11 @@ main(void)
 		cmocka_unit_test(test_NET4_concurrent_signing_all_valid),
 		cmocka_unit_test(test_NET4_callback_exactly_once_at_close),
 		cmocka_unit_test(test_NET4_forked_child_refused),
-		cmocka_unit_test(test_NET4_one_login_fixed_sessions_handles_cached),
+		cmocka_unit_test(
+		    test_NET4_one_login_fixed_sessions_handles_cached),
 		cmocka_unit_test(test_NET4_every_ckr_from_sign_handled),
-		cmocka_unit_test(test_NET4_survives_module_dropping_all_sessions),
+		cmocka_unit_test(
+		    test_NET4_survives_module_dropping_all_sessions),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
