@@ -38,6 +38,7 @@ TOOLS :=
 
 include core/module.mk
 include ledger/module.mk
+include hsm/module.mk
 include tests/module.mk
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)

@@ -44,4 +44,7 @@ int cli_path(char *buf, size_t len, const char *dir, const char *name);
 /** cli_ledger_main(argc, argv): `hanko ledger ...`. */
 int cli_ledger_main(int argc, char **argv);
 
+/** cli_hsm_main(argc, argv): `hanko hsm ...`. */
+int cli_hsm_main(int argc, char **argv);
+
 #endif

@@ -31,6 +31,8 @@ hk_strerror(int err)
 	case HK_ECONFIG: return "invalid configuration";
 	case HK_ENOSPACE: return "storage full";
 	case HK_EAGAIN: return "incomplete input";
+	case HK_ENOTSUP: return "not supported";
+	case HK_ESELFTEST: return "self-test failed";
 	}
 	return "unknown error";
 }

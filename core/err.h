@@ -34,6 +34,8 @@ enum hk_err {
 	HK_ECONFIG = -21,	/* configuration invalid */
 	HK_ENOSPACE = -22,	/* storage full */
 	HK_EAGAIN = -23,	/* incomplete input: call again with more */
+	HK_ENOTSUP = -24,	/* not supported (e.g. by the crypto module) */
+	HK_ESELFTEST = -25,	/* a power-up or conditional self-test failed */
 };
 
 /** hk_strerror(err): a static, human-readable name for ${err}; never NULL. */

@@ -19,6 +19,7 @@ static const struct {
 } groups[] = {
 	{"ledger", cli_ledger_main, "init, verify, show, vkey, receipt, proof, "
 				    "checkpoint, replay"},
+	{"hsm", cli_hsm_main, "selftest, keys (the PKCS#11 crypto module)"},
 };
 
 static void

@@ -6,7 +6,8 @@ LIB_SRCS += core/err.c core/log.c core/buf.c core/codec.c core/sha256.c \
 
 PROGS += $(BUILD)/bin/hanko $(BUILD)/bin/hankod
 
-HANKO_OBJS := $(BUILD)/obj/core/hanko.o $(BUILD)/obj/core/cli_ledger.o
+HANKO_OBJS := $(BUILD)/obj/core/hanko.o $(BUILD)/obj/core/cli_ledger.o \
+	$(BUILD)/obj/core/cli_hsm.o
 HANKOD_OBJS := $(BUILD)/obj/core/hankod.o
 
 $(BUILD)/bin/hanko: $(HANKO_OBJS) $(LIB)

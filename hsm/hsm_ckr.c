@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * hsm_ckr: CKR_* names and their mapping to HK_E* codes (see hsm_ckr.h).
+ * The table holds every CKR_ value that p11-kit's Cryptoki 2.40 header
+ * defines; tests/unit/hsm/test_hsm_der.c checks that against the header
+ * itself. NET-4.
+ */
+#include <stdio.h>
+
+#include "core/log.h"
+#include "hsm/hsm_ckr.h"
+
+static const struct {
+	CK_RV rv;
+	const char *name;
+	int err;
+} ckr_table[] = {
+#define X(c, e) {c, #c, e}
+	X(CKR_OK, HK_OK),
+	X(CKR_CANCEL, HK_EHSM),
+	X(CKR_HOST_MEMORY, HK_ENOMEM),
+	X(CKR_SLOT_ID_INVALID, HK_ENOTFOUND),
+	X(CKR_GENERAL_ERROR, HK_EHSM),
+	X(CKR_FUNCTION_FAILED, HK_EHSM),
+	X(CKR_ARGUMENTS_BAD, HK_EINVAL),
+	X(CKR_NO_EVENT, HK_EHSM),
+	X(CKR_NEED_TO_CREATE_THREADS, HK_EHSM),
+	X(CKR_CANT_LOCK, HK_EHSM),
+	X(CKR_ATTRIBUTE_READ_ONLY, HK_EINVAL),
+	X(CKR_ATTRIBUTE_SENSITIVE, HK_EDENIED),
+	X(CKR_ATTRIBUTE_TYPE_INVALID, HK_ENOTSUP),
+	X(CKR_ATTRIBUTE_VALUE_INVALID, HK_EINVAL),
+	X(CKR_ACTION_PROHIBITED, HK_EDENIED),
+	X(CKR_DATA_INVALID, HK_EINVAL),
+	X(CKR_DATA_LEN_RANGE, HK_EINVAL),
+	X(CKR_DEVICE_ERROR, HK_EHSM),
+	X(CKR_DEVICE_MEMORY, HK_ENOSPACE),
+	X(CKR_DEVICE_REMOVED, HK_EHSM),
+	X(CKR_ENCRYPTED_DATA_INVALID, HK_EVERIFY),
+	X(CKR_ENCRYPTED_DATA_LEN_RANGE, HK_EVERIFY),
+	X(CKR_FUNCTION_CANCELED, HK_EHSM),
+	X(CKR_FUNCTION_NOT_PARALLEL, HK_EHSM),
+	X(CKR_FUNCTION_NOT_SUPPORTED, HK_ENOTSUP),
+	X(CKR_KEY_HANDLE_INVALID, HK_ENOTFOUND),
+	X(CKR_KEY_SIZE_RANGE, HK_EINVAL),
+	X(CKR_KEY_TYPE_INCONSISTENT, HK_EINVAL),
+	X(CKR_KEY_NOT_NEEDED, HK_EINVAL),
+	X(CKR_KEY_CHANGED, HK_EHSM),
+	X(CKR_KEY_NEEDED, HK_EINVAL),
+	X(CKR_KEY_INDIGESTIBLE, HK_EINVAL),
+	X(CKR_KEY_FUNCTION_NOT_PERMITTED, HK_EDENIED),
+	X(CKR_KEY_NOT_WRAPPABLE, HK_EDENIED),
+	X(CKR_KEY_UNEXTRACTABLE, HK_EDENIED),
+	X(CKR_MECHANISM_INVALID, HK_ENOTSUP),
+	X(CKR_MECHANISM_PARAM_INVALID, HK_EINVAL),
+	X(CKR_OBJECT_HANDLE_INVALID, HK_ENOTFOUND),
+	X(CKR_OPERATION_ACTIVE, HK_EHSM),
+	X(CKR_OPERATION_NOT_INITIALIZED, HK_EHSM),
+	X(CKR_PIN_INCORRECT, HK_EAUTH),
+	X(CKR_PIN_INVALID, HK_EAUTH),
+	X(CKR_PIN_LEN_RANGE, HK_EAUTH),
+	X(CKR_PIN_EXPIRED, HK_EAUTH),
+	X(CKR_PIN_LOCKED, HK_EAUTH),
+	X(CKR_SESSION_CLOSED, HK_EHSM),
+	X(CKR_SESSION_COUNT, HK_EBUSY),
+	X(CKR_SESSION_HANDLE_INVALID, HK_EHSM),
+	X(CKR_SESSION_PARALLEL_NOT_SUPPORTED, HK_ENOTSUP),
+	X(CKR_SESSION_READ_ONLY, HK_EDENIED),
+	X(CKR_SESSION_EXISTS, HK_ESTATE),
+	X(CKR_SESSION_READ_ONLY_EXISTS, HK_ESTATE),
+	X(CKR_SESSION_READ_WRITE_SO_EXISTS, HK_ESTATE),
+	X(CKR_SIGNATURE_INVALID, HK_EVERIFY),
+	X(CKR_SIGNATURE_LEN_RANGE, HK_EVERIFY),
+	X(CKR_TEMPLATE_INCOMPLETE, HK_EINVAL),
+	X(CKR_TEMPLATE_INCONSISTENT, HK_EINVAL),
+	X(CKR_TOKEN_NOT_PRESENT, HK_EHSM),
+	X(CKR_TOKEN_NOT_RECOGNIZED, HK_EHSM),
+	X(CKR_TOKEN_WRITE_PROTECTED, HK_EDENIED),
+	X(CKR_UNWRAPPING_KEY_HANDLE_INVALID, HK_ENOTFOUND),
+	X(CKR_UNWRAPPING_KEY_SIZE_RANGE, HK_EINVAL),
+	X(CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT, HK_EINVAL),
+	X(CKR_USER_ALREADY_LOGGED_IN, HK_ESTATE),
+	X(CKR_USER_NOT_LOGGED_IN, HK_EAUTH),
+	X(CKR_USER_PIN_NOT_INITIALIZED, HK_EAUTH),
+	X(CKR_USER_TYPE_INVALID, HK_EINVAL),
+	X(CKR_USER_ANOTHER_ALREADY_LOGGED_IN, HK_ESTATE),
+	X(CKR_USER_TOO_MANY_TYPES, HK_ESTATE),
+	X(CKR_WRAPPED_KEY_INVALID, HK_EVERIFY),
+	X(CKR_WRAPPED_KEY_LEN_RANGE, HK_EVERIFY),
+	X(CKR_WRAPPING_KEY_HANDLE_INVALID, HK_ENOTFOUND),
+	X(CKR_WRAPPING_KEY_SIZE_RANGE, HK_EINVAL),
+	X(CKR_WRAPPING_KEY_TYPE_INCONSISTENT, HK_EINVAL),
+	X(CKR_RANDOM_SEED_NOT_SUPPORTED, HK_ENOTSUP),
+	X(CKR_RANDOM_NO_RNG, HK_ENOTSUP),
+	X(CKR_DOMAIN_PARAMS_INVALID, HK_ENOTSUP),
+	X(CKR_CURVE_NOT_SUPPORTED, HK_ENOTSUP),
+	X(CKR_BUFFER_TOO_SMALL, HK_ETOOBIG),
+	X(CKR_SAVED_STATE_INVALID, HK_EHSM),
+	X(CKR_INFORMATION_SENSITIVE, HK_EDENIED),
+	X(CKR_STATE_UNSAVEABLE, HK_EHSM),
+	X(CKR_CRYPTOKI_NOT_INITIALIZED, HK_ESTATE),
+	X(CKR_CRYPTOKI_ALREADY_INITIALIZED, HK_ESTATE),
+	X(CKR_MUTEX_BAD, HK_EHSM),
+	X(CKR_MUTEX_NOT_LOCKED, HK_EHSM),
+	X(CKR_NEW_PIN_MODE, HK_EAUTH),
+	X(CKR_NEXT_OTP, HK_EAUTH),
+	X(CKR_EXCEEDED_MAX_ITERATIONS, HK_EHSM),
+	X(CKR_FIPS_SELF_TEST_FAILED, HK_ESELFTEST),
+	X(CKR_LIBRARY_LOAD_FAILED, HK_ECONFIG),
+	X(CKR_PIN_TOO_WEAK, HK_EAUTH),
+	X(CKR_PUBLIC_KEY_INVALID, HK_EINVAL),
+	X(CKR_FUNCTION_REJECTED, HK_EDENIED),
+#undef X
+};
+
+#define CKR_TABLE_LEN (sizeof(ckr_table) / sizeof(ckr_table[0]))
+
+static int
+ckr_find(CK_RV rv)
+{
+	unsigned i;
+
+	for (i = 0; i < CKR_TABLE_LEN; i++)
+		if (ckr_table[i].rv == rv)
+			return (int)i;
+	return -1;
+}
+
+/** hsm_ckr_name(rv): the name of ${rv}; never NULL. */
+const char *
+hsm_ckr_name(CK_RV rv)
+{
+	static _Thread_local char unknown[48];
+	int i;
+
+	if ((i = ckr_find(rv)) >= 0)
+		return ckr_table[i].name;
+	if (rv & CKR_VENDOR_DEFINED)
+		snprintf(unknown, sizeof(unknown), "CKR_VENDOR_DEFINED+0x%lx",
+		    (unsigned long)(rv & ~CKR_VENDOR_DEFINED));
+	else
+		snprintf(unknown, sizeof(unknown), "CKR_0x%lx",
+		    (unsigned long)rv);
+	return unknown;
+}
+
+/** hsm_ckr_err(rv): the HK_E* code for ${rv}. */
+int
+hsm_ckr_err(CK_RV rv)
+{
+	int i;
+
+	if ((i = ckr_find(rv)) >= 0)
+		return ckr_table[i].err;
+	return HK_EHSM;
+}
+
+/** hsm_ckr_retires(rv): whether ${rv} retires the session. */
+bool
+hsm_ckr_retires(CK_RV rv)
+{
+	switch (rv) {
+	case CKR_SESSION_HANDLE_INVALID:
+	case CKR_SESSION_CLOSED:
+	case CKR_DEVICE_ERROR:
+	case CKR_DEVICE_REMOVED:
+	case CKR_GENERAL_ERROR:
+	case CKR_TOKEN_NOT_PRESENT:
+	case CKR_OPERATION_ACTIVE:
+		return true;
+	}
+	return false;
+}
+
+/** hsm_ckr_fail(where, fn, rv): log the failure and map it. */
+int
+hsm_ckr_fail(const char *where, const char *fn, CK_RV rv)
+{
+	hk_log_msg(HK_LOG_ERROR, where, "%s: %s (0x%lx)", fn,
+	    hsm_ckr_name(rv), (unsigned long)rv);
+	return hsm_ckr_err(rv);
+}
+
+/** hsm_ckr_count(): the number of named CKR values. */
+unsigned
+hsm_ckr_count(void)
+{
+	return (unsigned)CKR_TABLE_LEN;
+}
+
+/** hsm_ckr_at(i, rv): the ${i}-th named value. */
+const char *
+hsm_ckr_at(unsigned i, CK_RV *rv)
+{
+	if (i >= CKR_TABLE_LEN)
+		return NULL;
+	*rv = ckr_table[i].rv;
+	return ckr_table[i].name;
+}
