@@ -297,6 +297,18 @@ HK_MUST_CHECK int hsm_key_import(struct hsm_pool *p,
     const char *label, const uint8_t *wrapped, size_t wlen,
     const uint8_t *spki, size_t spkilen, struct hsm_keyinfo *out);
 
+/** hsm_token_init(module, label, so_pin_file, user_pin_file): initialise
+ * a free token of ${module} (NULL: default) with ${label}, the security
+ * officer PIN and the user PIN read from the two files (same rules as
+ * hsm_opts.pin_file): C_InitToken, then C_InitPIN as the security
+ * officer. For `hanko init` of the embedded SoftHSM token; a production
+ * HSM is initialised by its own ceremony. HK_EEXIST if a token already
+ * has ${label}, HK_ENOTFOUND if no free token is present, HK_EINVAL for a
+ * label over 32 bytes, HK_ECONFIG, HK_EIO, HK_EDENIED or HK_E*. Must not
+ * run while a pool of the same module exists in the process. */
+HK_MUST_CHECK int hsm_token_init(const char *module, const char *label,
+    const char *so_pin_file, const char *user_pin_file);
+
 /** hsm_alg_name(alg): "p256", "p384", "rsa2048", "rsa3072", "ed25519",
  * "aes256", or "?"; static. */
 const char *hsm_alg_name(enum hsm_alg alg);

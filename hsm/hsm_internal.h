@@ -153,6 +153,20 @@ void hsm_deadline(struct timespec *ts, unsigned ms);
  * pool was made, else 0. */
 HK_MUST_CHECK int hsm_pool_check(struct hsm_pool *p);
 
+/** hsm_module_load(p, path): dlopen the PKCS#11 library at ${path} into
+ * ${p}->dl and fetch ${p}->f. 0 or HK_ECONFIG (logged). */
+HK_MUST_CHECK int hsm_module_load(struct hsm_pool *p, const char *path);
+
+/** hsm_module_init(p, path): C_Initialize ${p}->f with OS locking and fill
+ * ${p}->info's library fields; ${p}->initialised says whether this call
+ * did it (and C_Finalize is then ours). 0 or HK_E*. */
+HK_MUST_CHECK int hsm_module_init(struct hsm_pool *p, const char *path);
+
+/** hsm_p11_str(dst, dstlen, src, srclen): a blank-padded PKCS#11 string
+ * as a NUL-terminated one. */
+void hsm_p11_str(char *dst, size_t dstlen, const unsigned char *src,
+    size_t srclen);
+
 /** hsm_pin_read(path, pin, pinlen): read the PIN file at ${path} into
  * ${pin} (HSM_PIN_MAX bytes, caller-provided, e.g. sodium_malloc'd). The
  * file must be a regular file with no group or other permission bits;

@@ -92,9 +92,10 @@ hsm_pool_check(struct hsm_pool *p)
 	return 0;
 }
 
-/* Copy a blank-padded PKCS#11 string into a NUL-terminated one. */
-static void
-p11_str(char *dst, size_t dstlen, const unsigned char *src, size_t srclen)
+/** hsm_p11_str(dst, dstlen, src, srclen): copy a blank-padded PKCS#11
+ * string into a NUL-terminated one. */
+void
+hsm_p11_str(char *dst, size_t dstlen, const unsigned char *src, size_t srclen)
 {
 	size_t n = srclen < dstlen - 1 ? srclen : dstlen - 1;
 
@@ -433,9 +434,9 @@ hsm_pool_info(struct hsm_pool *p, struct hsm_info *out)
 	*out = p->info;
 }
 
-/* dlopen the module and get its function list. */
-static int
-module_load(struct hsm_pool *p, const char *path)
+/** hsm_module_load(p, path): dlopen the module, get its function list. */
+int
+hsm_module_load(struct hsm_pool *p, const char *path)
 {
 	CK_RV (*get)(CK_FUNCTION_LIST_PTR_PTR);
 	struct stat st;
@@ -473,10 +474,10 @@ module_load(struct hsm_pool *p, const char *path)
 	return 0;
 }
 
-/* C_Initialize with OS locking; remember whether we own the
- * initialisation. */
-static int
-module_init(struct hsm_pool *p, const char *path)
+/** hsm_module_init(p, path): C_Initialize with OS locking; remember
+ * whether we own the initialisation. */
+int
+hsm_module_init(struct hsm_pool *p, const char *path)
 {
 	CK_C_INITIALIZE_ARGS args;
 	CK_INFO ci;
@@ -498,9 +499,9 @@ module_init(struct hsm_pool *p, const char *path)
 	rv = p->f->C_GetInfo(&ci);
 	if (rv != CKR_OK)
 		return hsm_ckr_fail(__func__, "C_GetInfo", rv);
-	p11_str(man, sizeof(man), ci.manufacturerID,
+	hsm_p11_str(man, sizeof(man), ci.manufacturerID,
 	    sizeof(ci.manufacturerID));
-	p11_str(desc, sizeof(desc), ci.libraryDescription,
+	hsm_p11_str(desc, sizeof(desc), ci.libraryDescription,
 	    sizeof(ci.libraryDescription));
 	snprintf(p->info.library, sizeof(p->info.library), "%s %s", man,
 	    desc);
@@ -543,7 +544,7 @@ token_find(struct hsm_pool *p, const char *label)
 		}
 		if (!(ti.flags & CKF_TOKEN_INITIALIZED))
 			continue;
-		p11_str(l, sizeof(l), ti.label, sizeof(ti.label));
+		hsm_p11_str(l, sizeof(l), ti.label, sizeof(ti.label));
 		if (sl < sizeof(seen) - 40) {
 			int k = snprintf(seen + sl, sizeof(seen) - sl,
 			    "%s\"%s\"", sl ? ", " : "", l);
@@ -555,11 +556,11 @@ token_find(struct hsm_pool *p, const char *label)
 		if (found++ == 0) {
 			p->slot = slots[i];
 			memcpy(p->info.token, l, sizeof(p->info.token));
-			p11_str(p->info.model, sizeof(p->info.model), ti.model,
+			hsm_p11_str(p->info.model, sizeof(p->info.model), ti.model,
 			    sizeof(ti.model));
-			p11_str(p->info.serial, sizeof(p->info.serial),
+			hsm_p11_str(p->info.serial, sizeof(p->info.serial),
 			    ti.serialNumber, sizeof(ti.serialNumber));
-			p11_str(p->info.manufacturer,
+			hsm_p11_str(p->info.manufacturer,
 			    sizeof(p->info.manufacturer), ti.manufacturerID,
 			    sizeof(ti.manufacturerID));
 			if (!(ti.flags & CKF_USER_PIN_INITIALIZED)) {
@@ -764,8 +765,8 @@ hsm_pool_new(const struct hsm_opts *opts, struct hsm_pool **out)
 		goto out;
 	sodium_mprotect_noaccess(p->pin);
 	if ((r = hsm_key_cache_init(p)) != 0 ||
-	    (r = module_load(p, path)) != 0 ||
-	    (r = module_init(p, path)) != 0 ||
+	    (r = hsm_module_load(p, path)) != 0 ||
+	    (r = hsm_module_init(p, path)) != 0 ||
 	    (r = token_find(p, opts->token)) != 0)
 		goto out;
 	mechs_probe(p);
