@@ -41,6 +41,9 @@ int cli_path(char *buf, size_t len, const char *dir, const char *name);
 #define HK_STATE_LEDGER "ledger"
 #define HK_STATE_CPKEY "checkpoint.key"
 
+/** cli_init_main(argc, argv): `hanko init ...`. */
+int cli_init_main(int argc, char **argv);
+
 /** cli_ledger_main(argc, argv): `hanko ledger ...`. */
 int cli_ledger_main(int argc, char **argv);
 

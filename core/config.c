@@ -12,6 +12,7 @@
 #include <ini.h>
 #include <sodium.h>
 
+#include "core/codec.h"
 #include "core/config.h"
 
 enum kind {
@@ -21,6 +22,7 @@ enum kind {
 	K_PATH,    /* an existing file; relative to the state directory */
 	K_LISTEN,  /* host:port */
 	K_UINT,
+	K_KEYID,   /* 32 hex digits: a 16-byte HSM key id */
 };
 
 struct key {
@@ -37,6 +39,7 @@ struct key {
 
 static const struct key keys[] = {
 	{"ledger", "origin", K_ORIGIN, F(origin), 0, 0, NULL},
+	{"ledger", "checkpoint_key", K_KEYID, F(checkpoint_key), 0, 0, NULL},
 	{"ledger", "commit_window_us", K_UINT, U(commit_window_us), 0, 2000,
 	    "0"},
 	{"hsm", "module", K_PATH, F(hsm_module), 0, 0,
@@ -195,6 +198,16 @@ set_value(struct parse *p, const struct key *k, const char *v)
 		memcpy(l->host, v, (size_t)(colon - v));
 		l->host[colon - v] = '\0';
 		l->port = (uint16_t)u;
+		return 1;
+	}
+	case K_KEYID: {
+		size_t n;
+
+		if (strlen(v) != 2 * k->size ||
+		    hk_hex_decode((uint8_t *)dst, k->size, v, strlen(v), &n) !=
+			0)
+			return failf(p, p->line, "%s: expected %zu hex digits",
+			    k->name, 2 * k->size);
 		return 1;
 	}
 	case K_UINT:

@@ -29,6 +29,7 @@ struct hk_config_listener {
 
 struct hk_config {
 	char origin[256];
+	uint8_t checkpoint_key[16]; /* CKA_ID of the Ed25519 key in the HSM */
 	unsigned commit_window_us;
 
 	char hsm_module[HK_CONFIG_PATH_MAX];

@@ -17,6 +17,9 @@ static const struct {
 	int (*main)(int argc, char **argv);
 	const char *help;
 } groups[] = {
+	{"init", cli_init_main, "--state DIR: a ready-to-run state directory "
+				"(embedded SoftHSM token, ledger, TLS, operator "
+				"CA)"},
 	{"ledger", cli_ledger_main, "init, verify, show, vkey, receipt, proof, "
 				    "checkpoint, replay"},
 	{"hsm", cli_hsm_main, "selftest, keys (the PKCS#11 crypto module)"},

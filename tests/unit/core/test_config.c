@@ -24,6 +24,7 @@ static const char base[] =
     "# Hanko\n"
     "[ledger]\n"
     "origin = example.test/hanko/1\n"
+    "checkpoint_key = 00112233445566778899aabbccddeeff\n"
     "[hsm]\n"
     "module = pkcs11.so\n"
     "token = hanko\n"
@@ -97,6 +98,8 @@ test_OPS3_valid_config_and_defaults(void **state)
 	assert_int_equal(load(base, &c, err, sizeof(err)), 0);
 	assert_string_equal(c.origin, "example.test/hanko/1");
 	assert_string_equal(c.hsm_token, "hanko");
+	assert_int_equal(c.checkpoint_key[0], 0x00);
+	assert_int_equal(c.checkpoint_key[15], 0xff);
 	snprintf(want, sizeof(want), "%s/pin", dir);
 	assert_string_equal(c.hsm_pin_file, want);
 	assert_string_equal(c.signing.host, "127.0.0.1");
@@ -120,26 +123,26 @@ test_OPS3_bad_configs_refused_with_line(void **state)
 		const char *extra;
 		const char *want;
 	} cases[] = {
-		{"[nope]\nx = 1\n", "hanko.conf:18: unknown section [nope]"},
+		{"[nope]\nx = 1\n", "hanko.conf:19: unknown section [nope]"},
 		{"[policy]\ncolour = red\n",
-		    "hanko.conf:18: unknown key 'colour' in [policy]"},
+		    "hanko.conf:19: unknown key 'colour' in [policy]"},
 		{"[policy]\nlockout_failures = 0\n",
-		    "hanko.conf:18: lockout_failures: must be a whole number "
+		    "hanko.conf:19: lockout_failures: must be a whole number "
 		    "from 1 to 100"},
 		{"[policy]\nsad_lifetime_s = 5m\n",
-		    "hanko.conf:18: sad_lifetime_s: must be a whole number"},
+		    "hanko.conf:19: sad_lifetime_s: must be a whole number"},
 		{"[policy]\nsad_lifetime_s = -1\n",
-		    "hanko.conf:18: sad_lifetime_s: must be a whole number"},
+		    "hanko.conf:19: sad_lifetime_s: must be a whole number"},
 		{"[ledger]\ncommit_window_us = 5\ncommit_window_us = 6\n",
-		    "hanko.conf:19: commit_window_us: set twice in [ledger] "
-		    "(first at line 18)"},
+		    "hanko.conf:20: commit_window_us: set twice in [ledger] "
+		    "(first at line 19)"},
 		{"[hsm]\nsessions = 99999999999999999999\n",
-		    "hanko.conf:18: sessions: must be a whole number"},
+		    "hanko.conf:19: sessions: must be a whole number"},
 		{"[front]\nuser = root;rm\n",
-		    "hanko.conf:18: user: character ';' not allowed"},
+		    "hanko.conf:19: user: character ';' not allowed"},
 		{"[front]\n  max_connections = 5\n",
-		    "hanko.conf:18: indented line"},
-		{"[front]\nthis is not ini\n", "hanko.conf:18: syntax error"},
+		    "hanko.conf:19: indented line"},
+		{"[front]\nthis is not ini\n", "hanko.conf:19: syntax error"},
 	};
 	struct hk_config c;
 	char err[512], text[2048];
@@ -161,14 +164,16 @@ test_OPS3_bad_values_in_base_refused(void **state)
 	const struct {
 		const char *from, *to, *want;
 	} cases[] = {
-		{"127.0.0.1:8443", "127.0.0.1:0", "hanko.conf:9: listen: port"},
-		{"127.0.0.1:8443", "127.0.0.1", "hanko.conf:9: listen: expected"},
+		{"127.0.0.1:8443", "127.0.0.1:0", "hanko.conf:10: listen: port"},
+		{"127.0.0.1:8443", "127.0.0.1", "hanko.conf:10: listen: expected"},
 		{"127.0.0.1:8443", "127.0.0.1:99999", "port must be 1-65535"},
 		{"pin_file = pin", "pin_file = nopin",
-		    "hanko.conf:7: /tmp/hanko-conf-"},
+		    "hanko.conf:8: /tmp/hanko-conf-"},
 		{"origin = example.test/hanko/1", "origin = a+b",
 		    "hanko.conf:3: origin: character '+' not allowed"},
 		{"token = hanko\n", "", "missing 'token' in [hsm]"},
+		{"8899aabbccddeeff", "8899aabbccddeefg",
+		    "hanko.conf:4: checkpoint_key: expected 32 hex digits"},
 	};
 	struct hk_config c;
 	char err[512], text[2048], *at;
@@ -199,7 +204,7 @@ test_OPS3_long_line_refused(void **state)
 	(void)state;
 	snprintf(text, sizeof(text), "%s[front]\nuser = %0300d\n", base, 7);
 	assert_int_equal(load(text, &c, err, sizeof(err)), HK_ECONFIG);
-	assert_non_null(strstr(err, "hanko.conf:18: line longer than"));
+	assert_non_null(strstr(err, "hanko.conf:19: line longer than"));
 }
 
 int
