@@ -38,6 +38,7 @@ TOOLS :=
 
 include core/module.mk
 include ledger/module.mk
+include net/module.mk
 include tests/module.mk
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)

@@ -30,6 +30,9 @@ hk_strerror(int err)
 	case HK_ETOOBIG: return "too big";
 	case HK_ECONFIG: return "invalid configuration";
 	case HK_ENOSPACE: return "storage full";
+	case HK_EAGAIN: return "incomplete input, more needed";
+	case HK_EPROTO: return "protocol violation by the peer";
+	case HK_ETRUNCATED: return "connection truncated (no clean close)";
 	}
 	return "unknown error";
 }

@@ -33,6 +33,9 @@ enum hk_err {
 	HK_ETOOBIG = -20,	/* input exceeds a size limit */
 	HK_ECONFIG = -21,	/* configuration invalid */
 	HK_ENOSPACE = -22,	/* storage full */
+	HK_EAGAIN = -23,	/* input incomplete: call again with more */
+	HK_EPROTO = -24,	/* the peer violated a protocol */
+	HK_ETRUNCATED = -25,	/* peer closed without a clean close */
 };
 
 /** hk_strerror(err): a static, human-readable name for ${err}; never NULL. */
