@@ -733,6 +733,8 @@ net_http_parse(const struct net_http_limits *lim, const uint8_t *buf,
 	*status = 0;
 	req->head_done = false;
 	req->head_len = 0;
+	req->method = 0;
+	req->path = req->query = (struct net_http_str){NULL, 0};
 	req->minor = 1;
 	req->keep_alive = false;
 	req->nfields = 0;

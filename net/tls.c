@@ -168,8 +168,8 @@ net_tls_ctx_new(const char *cert_pem, const char *key_pem,
 		}
 		SSL_CTX_set_client_CA_list(ctx->ssl_ctx, names);
 		names = NULL;
-		if (SSL_CTX_set_purpose(ctx->ssl_ctx, X509_PURPOSE_SSL_CLIENT) !=
-		    1) {
+		if (SSL_CTX_set_purpose(ctx->ssl_ctx,
+			X509_PURPOSE_SSL_CLIENT) != 1) {
 			hk_error_f("client CA purpose: %s",
 			    ossl_reason(why, sizeof(why)));
 			r = HK_ECRYPTO;

@@ -114,8 +114,8 @@ test_NET1_request_line(void **state)
 		{"star with more", "OPTIONS *x" H11 "\r\n", 0, 400, 0},
 		{"bare LF before request line", "\nGET /" H11 "\r\n", 0, 400,
 		    0},
-		{"bare LF after request line", "GET / HTTP/1.1\nHost: h\r\n\r\n",
-		    0, 400, 0},
+		{"bare LF after request line",
+		    "GET / HTTP/1.1\nHost: h\r\n\r\n", 0, 400, 0},
 		{"bare CR after request line",
 		    "GET / HTTP/1.1\rHost: h\r\n\r\n", 0, 400, 0},
 		{"NUL in target", NUL_TARGET, sizeof(NUL_TARGET) - 1, 400, 0},
@@ -169,8 +169,8 @@ test_NET1_field_syntax(void **state)
 	static const struct http_case cases[] = {
 		{"token name", "GET /" H11 "X-Ok_1!#$%&'*+.^`|~: v\r\n\r\n", 0,
 		    0, 0},
-		{"tabs and obs-text in value",
-		    "GET /" H11 "X: \t a\tb\x80 \t\r\n\r\n", 0, 0, 0},
+		{"tabs and obs-text in value", "GET /" H11
+		    "X: \t a\tb\x80 \t\r\n\r\n", 0, 0, 0},
 		{"empty value", "GET /" H11 "X:\r\n\r\n", 0, 0, 0},
 		{"space in name", "GET /" H11 "Bad Name: v\r\n\r\n", 0, 400, 0},
 		{"bad name char", "GET /" H11 "Bad(: v\r\n\r\n", 0, 400, 0},
@@ -221,18 +221,19 @@ static void
 test_NET1_content_length_rules(void **state)
 {
 	static const struct http_case cases[] = {
-		{"body", "POST /" H11 "Content-Length: 5\r\n\r\nhello", 0, 0, 5},
-		{"leading zeros", "POST /" H11 "Content-Length: 005\r\n\r\nhello",
-		    0, 0, 5},
+		{"body", "POST /" H11 "Content-Length: 5\r\n\r\nhello", 0, 0,
+		    5},
+		{"leading zeros", "POST /" H11
+		    "Content-Length: 005\r\n\r\nhello", 0, 0, 5},
 		{"zero", "POST /" H11 "Content-Length: 0\r\n\r\n", 0, 0, 0},
 		{"no body fields", "POST /" H11 "\r\n", 0, 0, 0},
-		{"duplicate, same value",
-		    "POST /" H11 "Content-Length: 5\r\nContent-Length: 5\r\n\r\n"
-		    "hello", 0, 400, 0},
-		{"list", "POST /" H11 "Content-Length: 5, 5\r\n\r\nhello", 0, 400,
-		    0},
-		{"non-numeric", "POST /" H11 "Content-Length: 5a\r\n\r\nhello", 0,
+		{"duplicate, same value", "POST /" H11
+		    "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello", 0,
 		    400, 0},
+		{"list", "POST /" H11 "Content-Length: 5, 5\r\n\r\nhello", 0,
+		    400, 0},
+		{"non-numeric", "POST /" H11 "Content-Length: 5a\r\n\r\nhello",
+		    0, 400, 0},
 		{"plus sign", "POST /" H11 "Content-Length: +5\r\n\r\nhello", 0,
 		    400, 0},
 		{"negative", "POST /" H11 "Content-Length: -1\r\n\r\n", 0, 400,
@@ -241,13 +242,13 @@ test_NET1_content_length_rules(void **state)
 		    0},
 		{"empty", "POST /" H11 "Content-Length:\r\n\r\n", 0, 400, 0},
 		{"huge", "POST /" H11
-		    "Content-Length: 99999999999999999999999999\r\n\r\n", 0, 413,
-		    0},
-		{"both framings",
-		    "POST /" H11 "Content-Length: 5\r\nTransfer-Encoding: "
+		    "Content-Length: 99999999999999999999999999\r\n\r\n", 0,
+		    413, 0},
+		{"both framings", "POST /" H11
+		    "Content-Length: 5\r\nTransfer-Encoding: "
 		    "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 0, 400, 0},
-		{"both framings, CL last",
-		    "POST /" H11 "Transfer-Encoding: chunked\r\nContent-Length: "
+		{"both framings, CL last", "POST /" H11
+		    "Transfer-Encoding: chunked\r\nContent-Length: "
 		    "5\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 0, 400, 0},
 	};
 
@@ -260,31 +261,31 @@ test_NET1_transfer_encoding_rules(void **state)
 {
 #define CH "5\r\nhello\r\n0\r\n\r\n"
 	static const struct http_case cases[] = {
-		{"chunked", "POST /" H11 "Transfer-Encoding: chunked\r\n\r\n" CH,
-		    0, 0, 5},
-		{"Chunked", "POST /" H11 "Transfer-Encoding: Chunked\r\n\r\n" CH,
-		    0, 0, 5},
-		{"gzip alone", "POST /" H11 "Transfer-Encoding: gzip\r\n\r\n" CH,
-		    0, 400, 0},
+		{"chunked", "POST /" H11 "Transfer-Encoding: chunked\r\n\r\n"
+		    CH, 0, 0, 5},
+		{"Chunked", "POST /" H11 "Transfer-Encoding: Chunked\r\n\r\n"
+		    CH, 0, 0, 5},
+		{"gzip alone", "POST /" H11 "Transfer-Encoding: gzip\r\n\r\n"
+		    CH, 0, 400, 0},
 		{"identity", "POST /" H11 "Transfer-Encoding: identity\r\n\r\n"
 		    CH, 0, 400, 0},
-		{"gzip, chunked (unsupported coding)",
-		    "POST /" H11 "Transfer-Encoding: gzip, chunked\r\n\r\n" CH, 0,
-		    501, 0},
-		{"gzip then chunked on two lines",
-		    "POST /" H11 "Transfer-Encoding: gzip\r\nTransfer-Encoding: "
+		{"gzip, chunked (unsupported coding)", "POST /" H11
+		    "Transfer-Encoding: gzip, chunked\r\n\r\n" CH, 0, 501, 0},
+		{"gzip then chunked on two lines", "POST /" H11
+		    "Transfer-Encoding: gzip\r\nTransfer-Encoding: "
 		    "chunked\r\n\r\n" CH, 0, 501, 0},
 		{"chunked, gzip", "POST /" H11
 		    "Transfer-Encoding: chunked, gzip\r\n\r\n" CH, 0, 400, 0},
 		{"chunked twice", "POST /" H11
-		    "Transfer-Encoding: chunked, chunked\r\n\r\n" CH, 0, 400, 0},
+		    "Transfer-Encoding: chunked, chunked\r\n\r\n" CH, 0, 400,
+		    0},
 		{"chunked on two lines", "POST /" H11
 		    "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked"
 		    "\r\n\r\n" CH, 0, 400, 0},
 		{"parameter", "POST /" H11
 		    "Transfer-Encoding: chunked;q=1\r\n\r\n" CH, 0, 400, 0},
-		{"junk", "POST /" H11 "Transfer-Encoding: \"chunked\"\r\n\r\n" CH,
-		    0, 400, 0},
+		{"junk", "POST /" H11 "Transfer-Encoding: \"chunked\"\r\n\r\n"
+		    CH, 0, 400, 0},
 		{"empty", "POST /" H11 "Transfer-Encoding:\r\n\r\n" CH, 0, 400,
 		    0},
 		{"in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: "
@@ -301,38 +302,39 @@ test_NET1_chunk_syntax(void **state)
 {
 #define TE "POST /" H11 "Transfer-Encoding: chunked\r\n\r\n"
 	static const struct http_case cases[] = {
-		{"two chunks", TE "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", 0, 0,
-		    11},
-		{"hex sizes and zeros", TE "00A\r\n0123456789\r\n000\r\n\r\n", 0,
-		    0, 10},
+		{"two chunks", TE "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", 0,
+		    0, 11},
+		{"hex sizes and zeros", TE "00A\r\n0123456789\r\n000\r\n\r\n",
+		    0, 0, 10},
 		{"empty body", TE "0\r\n\r\n", 0, 0, 0},
-		{"extensions", TE "5;a=b ; c = \"q\\\"x\" ;d\r\nhello\r\n0;z\r\n"
-		    "\r\n", 0, 0, 5},
-		{"trailers", TE "5\r\nhello\r\n0\r\nX-T: v\r\nY: w\r\n\r\n", 0, 0,
+		{"extensions", TE
+		    "5;a=b ; c = \"q\\\"x\" ;d\r\nhello\r\n0;z\r\n\r\n", 0, 0,
 		    5},
+		{"trailers", TE "5\r\nhello\r\n0\r\nX-T: v\r\nY: w\r\n\r\n", 0,
+		    0, 5},
 		{"not hex", TE "x\r\nhello\r\n0\r\n\r\n", 0, 400, 0},
 		{"negative", TE "-5\r\nhello\r\n0\r\n\r\n", 0, 400, 0},
 		{"0x prefix", TE "0x5\r\nhello\r\n0\r\n\r\n", 0, 400, 0},
 		{"space after size", TE "5 \r\nhello\r\n0\r\n\r\n", 0, 400, 0},
-		{"extension without name", TE "5;\r\nhello\r\n0\r\n\r\n", 0, 400,
-		    0},
+		{"extension without name", TE "5;\r\nhello\r\n0\r\n\r\n", 0,
+		    400, 0},
 		{"extension bad value", TE "5;a=\r\nhello\r\n0\r\n\r\n", 0, 400,
 		    0},
-		{"unterminated quote", TE "5;a=\"x\r\nhello\r\n0\r\n\r\n", 0, 400,
-		    0},
+		{"unterminated quote", TE "5;a=\"x\r\nhello\r\n0\r\n\r\n", 0,
+		    400, 0},
 		{"bare LF after size", TE "5\nhello\r\n0\r\n\r\n", 0, 400, 0},
 		{"bare CR after size", TE "5\rhello\r\n0\r\n\r\n", 0, 400, 0},
 		{"data longer than size", TE "5\r\nhelloX\r\n0\r\n\r\n", 0, 400,
 		    0},
 		{"data CR without LF", TE "5\r\nhello\rX0\r\n\r\n", 0, 400, 0},
-		{"CR without LF after last chunk", TE "5\r\nhello\r\n0\r\n\rX", 0, 400,
-		    0},
-		{"last chunk without CRLF", TE "5\r\nhello\r\n0X\r\n\r\n", 0, 400,
-		    0},
+		{"CR without LF after last chunk", TE "5\r\nhello\r\n0\r\n\rX",
+		    0, 400, 0},
+		{"last chunk without CRLF", TE "5\r\nhello\r\n0X\r\n\r\n", 0,
+		    400, 0},
 		{"bad trailer", TE "5\r\nhello\r\n0\r\nX T: v\r\n\r\n", 0, 400,
 		    0},
-		{"trailer obs-fold", TE "5\r\nhello\r\n0\r\nX: v\r\n w\r\n\r\n", 0,
-		    400, 0},
+		{"trailer obs-fold", TE "5\r\nhello\r\n0\r\nX: v\r\n w\r\n\r\n",
+		    0, 400, 0},
 	};
 #undef TE
 	struct hk_buf b = HK_BUF_INIT;
@@ -442,7 +444,8 @@ test_NET1_header_count_431(void **state)
 		hk_buf_reset(&b);
 		assert_int_equal(hk_buf_puts(&b, "GET /" H11), 0);
 		for (i = 0; i < n; i++)
-			assert_int_equal(hk_buf_printf(&b, "X-%zu: v\r\n", i), 0);
+			assert_int_equal(hk_buf_printf(&b, "X-%zu: v\r\n", i),
+			    0);
 		assert_int_equal(hk_buf_puts(&b, "\r\n"), 0);
 		c = (struct http_case){n == 7 ? "fields at max" : "one over",
 		    (const char *)b.p, b.len, n == 7 ? 0 : 431, 0};
@@ -454,7 +457,8 @@ test_NET1_header_count_431(void **state)
 		assert_int_equal(hk_buf_puts(&b, "POST /" H11
 		    "Transfer-Encoding: chunked\r\n\r\n0\r\n"), 0);
 		for (i = 0; i < n; i++)
-			assert_int_equal(hk_buf_printf(&b, "T-%zu: v\r\n", i), 0);
+			assert_int_equal(hk_buf_printf(&b, "T-%zu: v\r\n", i),
+			    0);
 		assert_int_equal(hk_buf_puts(&b, "\r\n"), 0);
 		c = (struct http_case){n == 8 ? "trailers at max" :
 		    "trailers one over", (const char *)b.p, b.len,
@@ -622,10 +626,10 @@ test_NET1_keep_alive(void **state)
 		{"GET / HTTP/1.1\r\nHost: h\r\n\r\n", 0, true},
 		{"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", 0,
 		    false},
-		{"GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Close\r\n"
-		    "\r\n", 0, false},
-		{"GET / HTTP/1.1\r\nHost: h\r\nConnection: ,, upgrade ,\r\n\r\n",
-		    0, true},
+		{"GET / HTTP/1.1\r\nHost: h\r\n"
+		    "Connection: keep-alive, Close\r\n\r\n", 0, false},
+		{"GET / HTTP/1.1\r\nHost: h\r\n"
+		    "Connection: ,, upgrade ,\r\n\r\n", 0, true},
 		{"GET / HTTP/1.0\r\n\r\n", 0, false},
 		{"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", 0, true},
 		{"GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n", 0,
@@ -819,7 +823,8 @@ test_NET1_response_refuses_splitting(void **state)
 static void
 test_NET1_json_error_body(void **state)
 {
-	static const char nasty[] = "bad \"field\"\r\n\\ </script> \xe2\x82\xac";
+	static const char nasty[] =
+	    "bad \"field\"\r\n\\ </script> \xe2\x82\xac";
 	struct hk_buf out = HK_BUF_INIT;
 	json_error_t jerr;
 	json_t *j;
