@@ -114,6 +114,8 @@ test_NET1_request_line(void **state)
 		{"star with more", "OPTIONS *x" H11 "\r\n", 0, 400, 0},
 		{"bare LF before request line", "\nGET /" H11 "\r\n", 0, 400,
 		    0},
+		{"bare CR before request line", "\r\rGET /" H11 "\r\n", 0, 400,
+		    0},
 		{"bare LF after request line",
 		    "GET / HTTP/1.1\nHost: h\r\n\r\n", 0, 400, 0},
 		{"bare CR after request line",
@@ -157,6 +159,10 @@ test_NET1_version_and_505(void **state)
 		{"lowercase", "GET / http/1.1\r\nHost: h\r\n\r\n", 0, 400, 0},
 		{"HTTPS", "GET / HTTPS/1.1\r\nHost: h\r\n\r\n", 0, 400, 0},
 		{"no minor", "GET / HTTP/1\r\nHost: h\r\n\r\n", 0, 400, 0},
+		{"letter major", "GET / HTTP/x.1\r\nHost: h\r\n\r\n", 0, 400,
+		    0},
+		{"letter minor", "GET / HTTP/1.x\r\nHost: h\r\n\r\n", 0, 400,
+		    0},
 	};
 
 	(void)state;
@@ -320,6 +326,8 @@ test_NET1_chunk_syntax(void **state)
 		    400, 0},
 		{"extension bad value", TE "5;a=\r\nhello\r\n0\r\n\r\n", 0, 400,
 		    0},
+		{"control in quoted pair", TE
+		    "5;a=\"\\\x01\"\r\nhello\r\n0\r\n\r\n", 0, 400, 0},
 		{"unterminated quote", TE "5;a=\"x\r\nhello\r\n0\r\n\r\n", 0,
 		    400, 0},
 		{"bare LF after size", TE "5\nhello\r\n0\r\n\r\n", 0, 400, 0},
