@@ -4,6 +4,7 @@
 #   ASAN=1 UBSAN=1   sanitizers (build into build/asan by default)
 #   BUILD=dir        output directory (default build)
 #   DEBUG=1          -O0
+# `make fuzz` builds the libFuzzer harnesses with clang (tests/fuzz/fuzz.mk).
 BUILD ?= build
 CC ?= cc
 
@@ -39,7 +40,9 @@ TOOLS :=
 include core/module.mk
 include ledger/module.mk
 include hsm/module.mk
+include net/module.mk
 include tests/module.mk
+include tests/fuzz/fuzz.mk
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 

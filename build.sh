@@ -7,6 +7,7 @@
 #   ./build.sh asan       build with ASan+UBSan into build/asan and run every test there
 #   ./build.sh valgrind   build, then run every test under valgrind
 #   ./build.sh bench      build, then run the benchmarks (see docs/benchmarks.md)
+#   ./build.sh fuzz [S]   build the libFuzzer harnesses, run each S seconds (60)
 #   ./build.sh clean
 # Missing Debian packages are installed with apt-get when run as root;
 # otherwise they are named and the build stops.
@@ -17,7 +18,7 @@ DEBS="build-essential pkg-config clang libuv1-dev libssl-dev liblmdb-dev
 libsodium-dev libmsgpack-dev libjansson-dev libcmocka-dev libp11-kit-dev libinih-dev
 softhsm2 opensc oathtool golang-go golang-golang-x-mod-dev python3-pytest
 python3-cryptography python3-msgpack python3-lmdb lmdb-utils valgrind
-openssl"
+openssl libclang-rt-14-dev"
 
 deps() {
 	missing=""
@@ -72,6 +73,11 @@ bench)
 	make -j"$jobs"
 	exec tests/bench/run.sh build "$@"
 	;;
+fuzz)
+	deps
+	make -j"$jobs" fuzz
+	exec tests/fuzz/run.sh build "${1:-60}"
+	;;
 run)
 	deps
 	make -j"$jobs"
@@ -87,7 +93,7 @@ clean)
 	rm -rf build
 	;;
 *)
-	echo "usage: $0 [build|test|run|asan|valgrind|bench|clean]" >&2
+	echo "usage: $0 [build|test|run|asan|valgrind|bench|fuzz [SECONDS]|clean]" >&2
 	exit 2
 	;;
 esac

@@ -33,6 +33,8 @@ hk_strerror(int err)
 	case HK_EAGAIN: return "incomplete input";
 	case HK_ENOTSUP: return "not supported";
 	case HK_ESELFTEST: return "self-test failed";
+	case HK_EPROTO: return "protocol violation by the peer";
+	case HK_ETRUNCATED: return "connection truncated (no clean close)";
 	}
 	return "unknown error";
 }

@@ -36,6 +36,8 @@ enum hk_err {
 	HK_EAGAIN = -23,	/* incomplete input: call again with more */
 	HK_ENOTSUP = -24,	/* not supported (e.g. by the crypto module) */
 	HK_ESELFTEST = -25,	/* a power-up or conditional self-test failed */
+	HK_EPROTO = -26,	/* the peer violated a protocol */
+	HK_ETRUNCATED = -27,	/* peer closed without a clean close */
 };
 
 /** hk_strerror(err): a static, human-readable name for ${err}; never NULL. */
