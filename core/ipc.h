@@ -29,11 +29,24 @@
 #define HK_IPC_MAX_FRAME ((size_t)1 << 20 | (size_t)64 << 10)
 #define HK_IPC_HEADER_LEN 4
 
+/*
+ * Request types. The front translates each route into one of these; the
+ * core never sees HTTP or JSON. Bodies (maps with unsigned keys):
+ *   HEALTH  request {}; response 200 {} (the core is alive and answering)
+ *   READY   request {}; response 200 or 503
+ *           {HK_IPC_READY_LEDGER: bool, HK_IPC_READY_HSM: bool,
+ *            HK_IPC_READY_REASON: str (only when 503)}
+ */
 enum hk_ipc_type {
 	HK_IPC_HEALTH = 1, /* liveness */
 	HK_IPC_READY = 2,  /* ledger writable, HSM self-test passed */
-	HK_IPC_HTTP = 3,   /* an HTTP request for the core's route table */
-	HK_IPC_TYPE_MAX = 3,
+	HK_IPC_TYPE_MAX = 2,
+};
+
+enum {
+	HK_IPC_READY_LEDGER = 1,
+	HK_IPC_READY_HSM = 2,
+	HK_IPC_READY_REASON = 3,
 };
 
 enum hk_ipc_listener {

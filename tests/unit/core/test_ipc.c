@@ -21,7 +21,7 @@ request(struct hk_ipc_msg *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->id = 77;
-	m->type = HK_IPC_HTTP;
+	m->type = HK_IPC_READY;
 	m->ctx.listener = HK_IPC_ADMIN;
 	m->ctx.peer = BYTES("127.0.0.1:51234");
 	m->ctx.has_client_cert = true;
@@ -48,7 +48,7 @@ test_ACT3_request_and_response_roundtrip(void **state)
 	assert_int_equal(used, b.len);
 	assert_int_equal(hk_ipc_decode(f, fl, &out, &err), 0);
 	assert_false(out.response);
-	assert_true(out.id == 77 && out.type == HK_IPC_HTTP);
+	assert_true(out.id == 77 && out.type == HK_IPC_READY);
 	assert_true(out.ctx.listener == HK_IPC_ADMIN);
 	assert_true(out.ctx.has_client_cert);
 	assert_memory_equal(out.ctx.client_fp, m.ctx.client_fp, 32);
@@ -146,7 +146,7 @@ test_ACT3_core_refuses_malformed_messages(void **state)
 		{"status 42", BYTES("\x95\x01\x01\x00\x2a\x80"), "bad status"},
 		{"type 0", BYTES("\x96\x01\x00\x00\x00\x80\x80"),
 		    "unknown request type"},
-		{"type 9", BYTES("\x96\x01\x00\x00\x09\x80\x80"),
+		{"type 3", BYTES("\x96\x01\x00\x00\x03\x80\x80"),
 		    "unknown request type"},
 		{"ctx lacks listener",
 		    BYTES("\x96\x01\x00\x00\x01\x81\x02\xa0\x80"),
