@@ -87,6 +87,8 @@ enum {
 	HK_BODY_APPLIANCE_VERSION = 1, /* str */
 	HK_BODY_APPLIANCE_CONFIG = 2,  /* bin(32): configuration hash */
 	HK_BODY_APPLIANCE_REASON = 3,  /* str */
+	HK_BODY_CONFIG_PREVIOUS = 1,   /* config.applied: bin(32) before */
+	/* config.applied uses HK_BODY_APPLIANCE_CONFIG (2) for the new hash */
 	HK_BODY_ROTATE_OLD_VKEY = 1,   /* str */
 	HK_BODY_ROTATE_NEW_VKEY = 2,   /* str */
 };

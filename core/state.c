@@ -25,6 +25,8 @@ struct cred {
 
 struct hk_state {
 	struct hk_strmap *signers, *creds;
+	bool has_config;
+	uint8_t config[32];
 	uint64_t flagged, first_seq;
 	const char *first_why;
 };
@@ -255,6 +257,22 @@ hk_state_apply(struct hk_state *st, const struct hk_event *ev,
 		}
 		return r;
 	}
+	if (ev->type == HK_EV_APPLIANCE_STARTED ||
+	    ev->type == HK_EV_CONFIG_APPLIED) {
+		struct hk_mpk_reader rd;
+		struct hk_bytes v, b;
+
+		/* Both carry the configuration in force under the same key. */
+		if (hk_event_body_value(ev->body, HK_BODY_APPLIANCE_CONFIG, &v) ==
+		    0) {
+			hk_mpk_reader_init(&rd, v.p, v.n);
+			if (hk_mpk_get_bin(&rd, &b) == 0 && b.n == 32) {
+				memcpy(st->config, b.p, 32);
+				st->has_config = true;
+			}
+		}
+		return 0;
+	}
 	if (ev->type == HK_EV_SIGNER_REGISTERED) {
 		if ((s = calloc(1, sizeof(*s))) == NULL)
 			return HK_ENOMEM;
@@ -411,6 +429,15 @@ digest_map(crypto_hash_sha256_state *h, const struct hk_strmap *m, int creds)
 	}
 	free(c.e);
 	return 0;
+}
+
+/** hk_state_last_config(st, out): the last recorded configuration hash. */
+bool
+hk_state_last_config(const struct hk_state *st, uint8_t out[static 32])
+{
+	if (st->has_config)
+		memcpy(out, st->config, 32);
+	return st->has_config;
 }
 
 /** hk_state_digest(st, out): SHA-256 of the canonical state. */

@@ -82,6 +82,10 @@ HK_MUST_CHECK int hk_state_cred(const struct hk_state *st, const char *id,
 bool hk_state_signer_exists(const struct hk_state *st, const char *id,
     size_t n);
 
+/** hk_state_last_config(st, out): the configuration hash recorded by the
+ * last appliance.started (or config.applied) event; false if none. */
+bool hk_state_last_config(const struct hk_state *st, uint8_t out[static 32]);
+
 /** hk_state_digest(st, out): SHA-256 over a canonical serialisation of
  * every signer and credential (sorted by id), for comparing states. */
 HK_MUST_CHECK int hk_state_digest(const struct hk_state *st,
