@@ -323,7 +323,7 @@ read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		/* The front closed its end: expected while draining; its exit
 		 * status arrives with SIGCHLD. */
 		if (!m->draining)
-			hk_warn_f("the front closed the IPC channel");
+			hk_info_f("the front closed the IPC channel");
 		uv_read_stop(s);
 		return;
 	}
@@ -377,8 +377,12 @@ sigchld_cb(uv_signal_t *h, int sig)
 	if (m->front_gone || waitpid(m->front, &st, WNOHANG) != m->front)
 		return;
 	m->front_gone = true;
-	if (m->draining && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+	/* The front exits 0 only after draining on SIGTERM/SIGINT, which a
+	 * service manager may send to both processes at once: an orderly
+	 * stop either way. */
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 		hk_info_f("the front drained and exited");
+		m->draining = true;
 		close_all(m);
 		return;
 	}
