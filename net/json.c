@@ -121,7 +121,8 @@ net_json_parse(const struct net_json_limits *lim, const uint8_t *p, size_t n,
 		goto out;
 	}
 	memset(&err, 0, sizeof(err));
-	if ((v = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES,
+	if ((v = json_loadb((const char *)p, n,
+		 JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
 		 &err)) == NULL) {
 		if (json_error_code(&err) == json_error_out_of_memory) {
 			r = HK_ENOMEM;
