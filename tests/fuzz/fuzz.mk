@@ -15,7 +15,11 @@ FUZZ_OBJ := $(BUILD)/fuzz/obj
 FUZZ_HTTP_SRCS := tests/fuzz/fuzz_http.c net/http.c core/buf.c core/err.c
 FUZZ_EVENT_SRCS := tests/fuzz/fuzz_event.c core/event.c core/mpk.c \
 	core/codec.c core/buf.c core/err.c core/sha256.c
-FUZZ_BINS := $(BUILD)/fuzz/fuzz_http $(BUILD)/fuzz/fuzz_event
+FUZZ_JSON_SRCS := tests/fuzz/fuzz_json.c net/json.c
+FUZZ_IPC_SRCS := tests/fuzz/fuzz_ipc.c core/ipc.c core/mpk.c core/codec.c \
+	core/buf.c core/err.c
+FUZZ_BINS := $(BUILD)/fuzz/fuzz_http $(BUILD)/fuzz/fuzz_event \
+	$(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_ipc
 
 fuzz: $(FUZZ_BINS)
 
@@ -27,6 +31,12 @@ $(BUILD)/fuzz/fuzz_http: $(FUZZ_HTTP_SRCS:%.c=$(FUZZ_OBJ)/%.o)
 	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/fuzz/fuzz_event: $(FUZZ_EVENT_SRCS:%.c=$(FUZZ_OBJ)/%.o)
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/fuzz_json: $(FUZZ_JSON_SRCS:%.c=$(FUZZ_OBJ)/%.o)
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/fuzz_ipc: $(FUZZ_IPC_SRCS:%.c=$(FUZZ_OBJ)/%.o)
 	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 .PHONY: fuzz

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# Short libFuzzer runs (style item 30; NET-1, OPS-4): build the harnesses
+# Short libFuzzer runs (style item 30; NET-1, ACT-5, OPS-4): build the
+# harnesses (HTTP head, ledger events, JSON request bodies, core IPC messages)
 # with clang (make fuzz) and run each for HK_FUZZ_SECONDS (default 20), in
 # parallel; each run is one TAP test. Longer campaigns: ./build.sh fuzz
 # SECONDS. A crash leaves its reproducer in $BUILD/fuzz/crashes/ (see
@@ -9,8 +10,9 @@
 secs=${HK_FUZZ_SECONDS:-20}
 if ! make -C "$TOP" -j2 BUILD="$BUILD" fuzz >"$T/make.log" 2>&1; then
 	tail -n 20 "$T/make.log" | sed 's/^/# /'
-	not_ok "fuzz_http: harnesses did not build"
-	not_ok "fuzz_event: harnesses did not build"
+	for name in http event json ipc; do
+		not_ok "fuzz_$name: harnesses did not build"
+	done
 	done_testing
 	exit 1
 fi

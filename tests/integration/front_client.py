@@ -1,0 +1,659 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Independent clients for tests/integration/30-front.sh (NET-1, NET-2,
+NET-3, ACT-5, OPS-6): Python's ssl, socket, http.client and asyncio talk
+to the network front run by tests/tools/front_harness (with its fake
+core). Nothing here uses Hanko's code. Each check prints one line,
+"PASS <what>" or "FAIL <what>: <detail>"; the shell script turns them into
+TAP. Run with /usr/bin/python3.
+
+usage: front_client.py DIR CMD [ARGS...]
+  DIR holds server.pem (the server certificate, also the trust anchor),
+  admin.pem/.key (issued by the operator CA), mallory.pem/.key (another
+  CA) and the harness's record file rec.txt (what the fake core saw).
+"""
+import asyncio
+import hashlib
+import http.client
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+
+D = sys.argv[1]
+HOST = "127.0.0.1"
+failed = 0
+
+
+def result(ok, what, detail=""):
+    global failed
+    if ok:
+        print("PASS " + what, flush=True)
+    else:
+        failed += 1
+        print("FAIL %s: %s" % (what, detail), flush=True)
+
+
+def ctx(cert=None, tls_max=None):
+    c = ssl.create_default_context(cafile=os.path.join(D, "server.pem"))
+    c.check_hostname = False  # the certificate is for localhost; IP here
+    if cert:
+        c.load_cert_chain(os.path.join(D, cert + ".pem"),
+                          os.path.join(D, cert + ".key"))
+    if tls_max:
+        c.maximum_version = tls_max
+    return c
+
+
+def tls_sock(port, cert=None, timeout=10):
+    raw = socket.create_connection((HOST, port), timeout=timeout)
+    s = ctx(cert).wrap_socket(raw, server_hostname="localhost")
+    return s
+
+
+def read_response(s, buf=b""):
+    """Read one HTTP/1.1 response (Content-Length framed) from s.
+    Returns (status, headers dict lower-case, body bytes, rest) or None on
+    EOF before a complete head."""
+    while b"\r\n\r\n" not in buf:
+        try:
+            d = s.recv(65536)
+        except (ssl.SSLError, ConnectionError, socket.timeout):
+            return None
+        if not d:
+            return None
+        buf += d
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    hdrs = {}
+    for l in lines[1:]:
+        k, _, v = l.partition(":")
+        hdrs[k.strip().lower()] = v.strip()
+    n = int(hdrs.get("content-length", "0"))
+    if status < 200:
+        return status, hdrs, b"", rest
+    while len(rest) < n:
+        d = s.recv(65536)
+        if not d:
+            return None
+        rest += d
+    return status, hdrs, rest[:n], rest[n:]
+
+
+def is_closed(s, wait=5):
+    """True when the peer closed s (EOF or reset) within ${wait} s."""
+    s.settimeout(wait)
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                return True
+    except (ssl.SSLError, ConnectionError):
+        return True
+    except socket.timeout:
+        return False
+
+
+def get(port, path, auth=None, cert=None, method="GET"):
+    c = http.client.HTTPSConnection(HOST, port, context=ctx(cert),
+                                    timeout=10)
+    h = {"Authorization": auth} if auth else {}
+    c.request(method, path, headers=h)
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return r.status, r, body
+
+
+def json_error(body, code):
+    try:
+        j = json.loads(body)
+    except ValueError:
+        return False
+    return (set(j) == {"error", "error_description"} and j["error"] == code
+            and isinstance(j["error_description"], str)
+            and j["error_description"] != "")
+
+
+def records():
+    with open(os.path.join(D, "rec.txt")) as f:
+        return f.read().splitlines()
+
+
+# ---------------------------------------------------------------------------
+def cmd_basic(sport, aport):
+    """Routes, JSON shapes, the core's answers, keep-alive, pipelining."""
+    st, r, b = get(sport, "/healthz")
+    result(st == 200 and json.loads(b) == {"status": "ok"} and
+           r.getheader("Content-Type") == "application/json",
+           "GET /healthz: 200 {\"status\":\"ok\"} application/json",
+           "%s %r" % (st, b))
+    st, r, b = get(sport, "/readyz")
+    result(st == 200 and
+           json.loads(b) == {"ready": True, "ledger": True, "hsm": True},
+           "GET /readyz: 200 ready, ledger, hsm", "%s %r" % (st, b))
+    st, r, b = get(sport, "/readyz", auth="Bearer x-notready")
+    j = json.loads(b) if b else {}
+    result(st == 503 and j == {"error": "not_ready",
+                               "error_description": "HSM self-test failed",
+                               "ledger": True, "hsm": False},
+           "core answering 503 for READY gives 503 not_ready with its "
+           "reason and flags", "%s %r" % (st, b))
+    st, r, b = get(sport, "/readyz", auth="Bearer x-badready")
+    result(st == 502 and json_error(b, "bad_gateway"),
+           "READY answer with an unknown key gives 502", "%s %r" % (st, b))
+    st, r, b = get(sport, "/healthz", auth="Bearer x-status-500")
+    result(st == 502 and json_error(b, "bad_gateway"),
+           "HEALTH answer with status 500 gives 502", "%s %r" % (st, b))
+    st, r, b = get(sport, "/nosuch")
+    result(st == 404 and json_error(b, "not_found"),
+           "unknown path: 404 JSON", "%s %r" % (st, b))
+    st, r, b = get(sport, "/healthz", method="POST")
+    result(st == 405 and r.getheader("Allow") == "GET" and
+           json_error(b, "method_not_allowed"),
+           "POST /healthz: 405 with Allow: GET", "%s %r" % (st, b))
+    st, r, b = get(sport, "/readyz", method="DELETE")
+    result(st == 405 and r.getheader("Allow") == "GET",
+           "DELETE /readyz: 405 with Allow: GET", "%s" % st)
+
+    # Keep-alive: several requests on one TLS connection.
+    c = http.client.HTTPSConnection(HOST, sport, context=ctx(), timeout=10)
+    ok, ports = True, set()
+    for i in range(5):
+        c.request("GET", "/healthz" if i % 2 == 0 else "/readyz")
+        r = c.getresponse()
+        r.read()
+        ok = ok and r.status == 200 and \
+            r.getheader("Connection") == "keep-alive"
+        ports.add(c.sock.getsockname()[1])
+    c.close()
+    result(ok and len(ports) == 1,
+           "keep-alive: 5 requests on one connection", "ports %r" % ports)
+
+    # Pipelining: three requests in one write, answered in order.
+    s = tls_sock(sport)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n"
+              b"GET /readyz HTTP/1.1\r\nHost: a\r\n\r\n"
+              b"GET /nosuch HTTP/1.1\r\nHost: a\r\n\r\n")
+    got, rest = [], b""
+    for _ in range(3):
+        x = read_response(s, rest)
+        if x is None:
+            break
+        got.append((x[0], json.loads(x[2])))
+        rest = x[3]
+    s.close()
+    result([g[0] for g in got] == [200, 200, 404] and
+           got[0][1] == {"status": "ok"} and got[1][1]["ready"] is True,
+           "pipelining: three requests in one write answered in order",
+           repr(got))
+
+    # Expect: 100-continue gets the interim response before the body.
+    s = tls_sock(sport)
+    s.sendall(b"POST /healthz HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+              b"Expect: 100-continue\r\n\r\n")
+    x = read_response(s)
+    y = None
+    if x is not None and x[0] == 100:
+        s.sendall(b"hello")
+        y = read_response(s, x[3])
+    s.close()
+    result(x is not None and x[0] == 100 and y is not None and y[0] == 405,
+           "Expect: 100-continue: 100, then the final answer",
+           "%r %r" % (x and x[0], y and y[0]))
+
+    # Authorization reaches the core, whole; the log check is the shell's.
+    token = "Bearer s3cr3t-" + os.urandom(8).hex()
+    st, r, b = get(sport, "/healthz", auth=token)
+    rid = r.getheader("X-Request-Id")
+    rec = [l for l in records() if (" rid=%s" % rid) in l]
+    result(st == 200 and len(rec) == 1 and ("auth=" + token + " ") in rec[0]
+           and " listener=signing " in rec[0] and " fp=- " in rec[0],
+           "Authorization header forwarded to the core with the request id",
+           repr(rec))
+    with open(os.path.join(D, "token.txt"), "w") as f:
+        f.write(token.split(" ")[1] + "\n")
+
+    st, r, b = get(sport, "/healthz")
+    rid = r.getheader("X-Request-Id")
+    rec = [l for l in records() if (" rid=%s" % rid) in l]
+    ok = len(rec) == 1 and " auth=- " in rec[0]
+    peer = rec[0].split(" peer=")[1].split(" ")[0] if ok else ""
+    result(ok and peer.startswith("127.0.0.1:") and
+           int(peer.split(":")[1]) > 0,
+           "the core sees the peer address:port and no Authorization "
+           "when none was sent", repr(rec))
+    return 0
+
+
+def expect_refusal(port, raw, status, code, what):
+    s = tls_sock(port)
+    s.sendall(raw)
+    x = read_response(s)
+    closed = x is not None and is_closed(s)
+    s.close()
+    ok = x is not None and x[0] == status and json_error(x[2], code) and \
+        x[1].get("connection") == "close" and closed
+    result(ok, "%s: %d %s, then closed" % (what, status, code),
+           repr(x and (x[0], x[2], x[1].get("connection"), closed)))
+
+
+def cmd_limits(sport):
+    """Each malformed request and each size limit; the front keeps serving
+    others, including a connection opened before them all."""
+    keep = http.client.HTTPSConnection(HOST, sport, context=ctx(),
+                                       timeout=10)
+    keep.request("GET", "/healthz")
+    keep.getresponse().read()
+    cases = [
+        (b"GARBAGE\r\n\r\n", 400, "invalid_request", "garbage request line"),
+        (b"GET /healthz HTTP/1.1\nHost: a\n\n", 400, "invalid_request",
+         "bare LF line endings"),
+        (b"GET /healthz HTTP/1.1\r\nHost: a\r\nX-A: b\r\n c\r\n\r\n", 400,
+         "invalid_request", "obs-fold"),
+        (b"POST /healthz HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n"
+         b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400,
+         "invalid_request", "Content-Length with Transfer-Encoding"),
+        (b"POST /healthz HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked"
+         b"\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", 400, "invalid_request",
+         "bad chunk size"),
+        (b"POST /healthz HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n"
+         b"Content-Length: 2\r\n\r\nab", 400, "invalid_request",
+         "duplicate Content-Length"),
+        (b"GET /healthz HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer a\r\n"
+         b"Authorization: Bearer b\r\n\r\n", 400, "invalid_request",
+         "two Authorization fields"),
+        (b"BREW /healthz HTTP/1.1\r\nHost: a\r\n\r\n", 501,
+         "not_implemented", "unknown method"),
+        (b"GET /healthz HTTP/2.0\r\nHost: a\r\n\r\n", 505,
+         "http_version_not_supported", "HTTP/2.0 request line"),
+        (b"GET /healthz HTTP/1.1\r\nHost: a\r\nX-Big: " + b"a" * 20000 +
+         b"\r\n\r\n", 431, "request_header_fields_too_large",
+         "a 20 KB header field"),
+        (b"GET /healthz HTTP/1.1\r\nHost: a\r\n" +
+         b"".join(b"X-%d: v\r\n" % i for i in range(100)) + b"\r\n", 431,
+         "request_header_fields_too_large", "100 header fields"),
+        (b"POST /healthz HTTP/1.1\r\nHost: a\r\nContent-Length: 2000000\r\n"
+         b"\r\n", 413, "payload_too_large", "Content-Length over 1 MiB"),
+        (b"POST /healthz HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked"
+         b"\r\n\r\n" + (b"10000\r\n" + b"a" * 65536 + b"\r\n") * 17 +
+         b"0\r\n\r\n", 413, "payload_too_large", "chunked body over 1 MiB"),
+    ]
+    for raw, status, code, what in cases:
+        expect_refusal(sport, raw, status, code, what)
+    keep.request("GET", "/readyz")
+    r = keep.getresponse()
+    r.read()
+    keep.close()
+    st, _, _ = get(sport, "/healthz")
+    result(r.status == 200 and st == 200,
+           "after every refusal the front still serves an older "
+           "keep-alive connection and new ones", "%s %s" % (r.status, st))
+    return 0
+
+
+def cmd_timeouts(sport, header_s, body_s, idle_s, core_ms):
+    header_s, body_s, idle_s = float(header_s), float(body_s), float(idle_s)
+    core_s = float(core_ms) / 1000
+    # Slowloris: a head trickled one byte every 0.4 s.
+    s = tls_sock(sport, timeout=header_s + 10)
+    t0 = time.monotonic()
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\n")
+    head = b"X-Slow: " + b"a" * 100 + b"\r\n"
+    s.setblocking(True)
+    x = None
+    for ch in head:
+        try:
+            s.sendall(bytes([ch]))
+        except (ssl.SSLError, ConnectionError):
+            break
+        s.settimeout(0.4)
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            continue
+        except (ssl.SSLError, ConnectionError):
+            break
+        s.settimeout(10)
+        x = read_response(s, d)
+        break
+    dt = time.monotonic() - t0
+    s.close()
+    result(x is not None and x[0] == 408 and json_error(x[2],
+                                                        "request_timeout")
+           and header_s - 0.5 <= dt <= header_s + 3,
+           "slowloris head (1 byte / 0.4 s): 408 after the header timeout "
+           "(%.1f s)" % header_s,
+           "%r after %.2f s" % (x and (x[0], x[2]), dt))
+
+    # A body that stops arriving.
+    s = tls_sock(sport)
+    t0 = time.monotonic()
+    s.sendall(b"POST /healthz HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n"
+              b"\r\nabcde")
+    s.settimeout(body_s + 10)
+    x = read_response(s)
+    dt = time.monotonic() - t0
+    s.close()
+    result(x is not None and x[0] == 408 and
+           json_error(x[2], "request_timeout") and
+           body_s - 0.5 <= dt <= body_s + 3,
+           "incomplete body: 408 after the body timeout (%.1f s)" % body_s,
+           "%r after %.2f s" % (x and x[0], dt))
+
+    # Idle keep-alive: closed silently (no HTTP bytes) after idle_timeout.
+    s = tls_sock(sport)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+    x = read_response(s)
+    t0 = time.monotonic()
+    s.settimeout(idle_s + 10)
+    extra = b""
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            extra += d
+    except (ssl.SSLError, ConnectionError):
+        pass
+    dt = time.monotonic() - t0
+    s.close()
+    result(x is not None and x[0] == 200 and extra == b"" and
+           idle_s - 0.5 <= dt <= idle_s + 3,
+           "idle keep-alive connection closed silently after %.1f s"
+           % idle_s, "%r extra=%r after %.2f s" % (x and x[0], extra, dt))
+
+    # The core not answering: 504 after the core timeout.
+    t0 = time.monotonic()
+    st, r, b = get(sport, "/healthz", auth="Bearer x-silent")
+    dt = time.monotonic() - t0
+    result(st == 504 and json_error(b, "gateway_timeout") and
+           core_s - 0.5 <= dt <= core_s + 3,
+           "core silent: 504 after the core timeout", "%s after %.2f s"
+           % (st, dt))
+    # The front still answers, and drops the core's late answer quietly.
+    st, _, _ = get(sport, "/healthz", auth="Bearer x-delay-%d" %
+                   int(core_s * 1000 + 700))
+    time.sleep(1.0)
+    st2, _, _ = get(sport, "/healthz")
+    result(st == 504 and st2 == 200,
+           "a late answer from the core is dropped; the front goes on",
+           "%s %s" % (st, st2))
+    return 0
+
+
+def openssl_s_client(port, args):
+    p = subprocess.run(["openssl", "s_client", "-connect",
+                        "%s:%d" % (HOST, port), "-CAfile",
+                        os.path.join(D, "server.pem")] + args,
+                       input=b"", capture_output=True, timeout=20)
+    return p.returncode, (p.stdout + p.stderr).decode("latin-1")
+
+
+def cmd_tls(sport, aport):
+    # TLS 1.1 (and 1.0) offered by a client willing to use it.
+    rc, out = openssl_s_client(sport, ["-tls1_1", "-cipher",
+                                       "DEFAULT:@SECLEVEL=0"])
+    rc2, out2 = openssl_s_client(sport, ["-tls1_2"])
+    result(rc != 0 and "protocol version" in out and
+           "no protocols available" not in out and
+           rc2 == 0 and "TLSv1.2" in out2,
+           "TLS 1.1 refused by the server (protocol_version alert); "
+           "TLS 1.2 from the same client accepted", out[-300:])
+    rc, out = openssl_s_client(sport, ["-tls1", "-cipher",
+                                       "DEFAULT:@SECLEVEL=0"])
+    result(rc != 0 and "protocol version" in out, "TLS 1.0 refused",
+           out[-300:])
+    # Plain HTTP on the TLS port: no HTTP answer, connection closed.
+    s = socket.create_connection((HOST, sport), timeout=10)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+    data = b""
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            data += d
+    except ConnectionError:
+        pass
+    s.close()
+    result(not data.startswith(b"HTTP") and b"ok" not in data,
+           "plain HTTP refused (no HTTP response, connection closed)",
+           repr(data[:40]))
+
+    # Admin listener: a client certificate from the operator CA only.
+    def admin(cert):
+        try:
+            st, r, b = get(aport, "/healthz", cert=cert)
+            return st, r.getheader("X-Request-Id")
+        except (ssl.SSLError, ConnectionError, http.client.HTTPException) \
+                as e:
+            return "refused: %s" % e.__class__.__name__, None
+
+    st, _ = admin(None)
+    result(st != 200 and str(st).startswith("refused"),
+           "admin listener refuses a client without a certificate", st)
+    st, _ = admin("mallory")
+    result(st != 200 and str(st).startswith("refused"),
+           "admin listener refuses a certificate from another CA", st)
+    st, rid = admin("admin")
+    result(st == 200, "admin listener accepts the operator CA's client "
+           "certificate", st)
+    der = subprocess.run(["openssl", "x509", "-in",
+                          os.path.join(D, "admin.pem"), "-outform", "DER"],
+                         capture_output=True, check=True).stdout
+    fp = hashlib.sha256(der).hexdigest()
+    rec = [l for l in records() if (" rid=%s" % rid) in l]
+    result(len(rec) == 1 and " listener=admin " in rec[0] and
+           (" fp=%s " % fp) in rec[0] and
+           " subject=CN=admin-1,O=Hanko Test " in rec[0],
+           "the core sees the admin listener, the client certificate's "
+           "SHA-256 fingerprint and subject", repr(rec))
+    # openssl s_client as a second, independent client.
+    p = subprocess.run(
+        ["openssl", "s_client", "-connect", "%s:%d" % (HOST, aport),
+         "-CAfile", os.path.join(D, "server.pem"), "-cert",
+         os.path.join(D, "admin.pem"), "-key", os.path.join(D, "admin.key"),
+         "-quiet"],
+        input=b"GET /readyz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        capture_output=True, timeout=20)
+    out = p.stdout.decode("latin-1")
+    result(out.startswith("HTTP/1.1 200 ") and '"ready":true' in out,
+           "openssl s_client with the admin certificate gets /readyz",
+           out[:80])
+    return 0
+
+
+def cmd_maxconn(sport, limit):
+    limit = int(limit)
+    held = []
+    for _ in range(limit):
+        s = tls_sock(sport)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+        x = read_response(s)
+        held.append(s)
+    # One over the limit: handshake, then 503 with Connection: close.
+    s = tls_sock(sport)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+    x = read_response(s)
+    closed = x is not None and is_closed(s)
+    s.close()
+    result(x is not None and x[0] == 503 and
+           json_error(x[2], "temporarily_unavailable") and
+           x[1].get("connection") == "close" and closed,
+           "connection over max_connections: 503 JSON, Connection: close, "
+           "closed", repr(x and (x[0], x[2])))
+    # Refused connections are bounded too: many that never handshake;
+    # those beyond the bound are closed at once.
+    raws = []
+    for _ in range(300):
+        raws.append(socket.create_connection((HOST, sport), timeout=10))
+    time.sleep(0.5)
+    closed_now = 0
+    for r in raws:
+        r.setblocking(False)
+        try:
+            if r.recv(1) == b"":
+                closed_now += 1
+        except BlockingIOError:
+            pass
+        except ConnectionError:
+            closed_now += 1
+    for r in raws:
+        r.close()
+    result(closed_now >= 300 - 256 - 2 and closed_now <= 300 - 256 + 2,
+           "refused connections over their own bound (256) are closed at "
+           "once", "%d of 300 closed at once" % closed_now)
+    # Freeing a slot lets the next connection in.
+    held.pop().close()
+    time.sleep(0.3)
+    ok = False
+    for _ in range(20):
+        try:
+            st, _, _ = get(sport, "/healthz")
+            if st == 200:
+                ok = True
+                break
+        except (ssl.SSLError, ConnectionError, http.client.HTTPException):
+            pass
+        time.sleep(0.2)
+    for s in held:
+        s.close()
+    result(ok, "a freed slot is usable again", "")
+    return 0
+
+
+def cmd_sigterm(sport, pid, delay_ms):
+    """SIGTERM with a request in flight (the fake core answers after
+    ${delay_ms}) and an idle keep-alive connection: the answer still
+    arrives, the idle connection is closed at once, new connections are
+    refused."""
+    pid = int(pid)
+    idle = tls_sock(sport)
+    idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+    read_response(idle)
+    busy = tls_sock(sport)
+    t0 = time.monotonic()
+    busy.sendall(b"GET /readyz HTTP/1.1\r\nHost: a\r\n"
+                 b"Authorization: Bearer x-delay-%d\r\n\r\n" % delay_ms)
+    time.sleep(0.5)
+    os.kill(pid, signal.SIGTERM)
+    t_idle = time.monotonic()
+    idle_closed = is_closed(idle, wait=1.5)
+    t_idle = time.monotonic() - t_idle
+    refused = False
+    time.sleep(0.2)
+    try:
+        socket.create_connection((HOST, sport), timeout=2).close()
+    except ConnectionRefusedError:
+        refused = True
+    busy.settimeout(10)
+    x = read_response(busy)
+    dt = time.monotonic() - t0
+    busy_closed = x is not None and is_closed(busy)
+    result(idle_closed and t_idle < 1.5,
+           "SIGTERM closes an idle keep-alive connection at once",
+           "closed=%s after %.2f s" % (idle_closed, t_idle))
+    result(refused, "after SIGTERM new connections are refused", "")
+    result(x is not None and x[0] == 200 and
+           json.loads(x[2])["ready"] is True and
+           x[1].get("connection") == "close" and busy_closed and
+           dt >= delay_ms / 1000 - 0.1,
+           "SIGTERM: the request in flight still gets its answer "
+           "(Connection: close)",
+           "%r after %.2f s" % (x and (x[0], x[2]), dt))
+    return 0
+
+
+def cmd_corefail(sport, word):
+    """A request that makes the fake core close the channel or misbehave:
+    the client gets no answer (the front drops everything and exits)."""
+    s = tls_sock(sport)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer "
+              + word.encode() + b"\r\n\r\n")
+    x = read_response(s)
+    s.close()
+    result(x is None, "core failure (%s): the connection is dropped "
+           "without an answer" % word, repr(x and x[0]))
+    return 0
+
+
+# ---------------------------------------------------------------------------
+def cmd_load(sport, conns, per):
+    conns, per = int(conns), int(per)
+    errors = []
+    t0 = time.monotonic()
+    done = asyncio.run(load_conc(sport, conns, per, errors))
+    dt = time.monotonic() - t0
+    result(done == conns * per and not errors,
+           "load: %d concurrent keep-alive TLS connections x %d /healthz: "
+           "%d answers, %d errors, %.1f s (%.0f req/s)"
+           % (conns, per, done, len(errors), dt, done / dt),
+           repr(errors[:5]))
+    return 0
+
+
+async def load_conc(port, conns, per, errors):
+    """Open every connection first (all concurrent), then run the requests
+    on all of them at once."""
+    c = ctx()
+    sem = asyncio.Semaphore(200)  # bound handshakes in flight, not conns
+
+    async def opener():
+        async with sem:
+            return await asyncio.open_connection(HOST, port, ssl=c,
+                                                 server_hostname="localhost")
+
+    streams = await asyncio.gather(*[opener() for _ in range(conns)],
+                                   return_exceptions=True)
+    live = []
+    for s in streams:
+        if isinstance(s, BaseException):
+            errors.append("connect: %r" % s)
+        else:
+            live.append(s)
+
+    async def run(r, w):
+        done = 0
+        try:
+            for _ in range(per):
+                w.write(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+                head = await r.readuntil(b"\r\n\r\n")
+                if not head.startswith(b"HTTP/1.1 200 "):
+                    errors.append("status: %r" % head[:20])
+                    break
+                ln = [l for l in head.split(b"\r\n")
+                      if l.lower().startswith(b"content-length:")]
+                body = await r.readexactly(int(ln[0].split(b":")[1]))
+                if body != b'{"status":"ok"}':
+                    errors.append("body: %r" % body)
+                    break
+                done += 1
+        except (OSError, ssl.SSLError, asyncio.IncompleteReadError) as e:
+            errors.append("io: %r" % e)
+        return done
+
+    res = await asyncio.gather(*[run(r, w) for r, w in live])
+    for _, w in live:
+        w.close()
+    for _, w in live:
+        try:
+            await w.wait_closed()
+        except (OSError, ssl.SSLError):
+            pass
+    return sum(res)
+
+
+def main():
+    cmd, args = sys.argv[2], sys.argv[3:]
+    fn = globals()["cmd_" + cmd]
+    fn(*[int(a) if a.isdigit() else a for a in args])
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

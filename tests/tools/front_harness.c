@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * front_harness: runs the network front (net/front.c) against a FAKE CORE,
+ * for tests/integration/3x-front.sh (NET-1, NET-2, NET-3, ACT-5, OPS-6).
+ * The fake core is a test double for the real core only: a thread on the
+ * other end of the socketpair that decodes each request frame strictly
+ * (hk_ipc_decode), appends what it saw to a record file (one line per
+ * request: id, type, listener, peer, client fingerprint and subject,
+ * Authorization, request id) and answers HEALTH and READY the way the
+ * core's contract in core/ipc.h says. Words of the Authorization value
+ * starting with "x-" steer it, so that one front can be driven through
+ * every case by independent HTTP clients:
+ *   x-delay-MS   answer after MS milliseconds
+ *   x-silent     never answer
+ *   x-close      close the channel (the front must then exit non-zero)
+ *   x-garbage    answer with a frame that is not msgpack
+ *   x-badid      answer with an id the front never issued
+ *   x-notready   READY: 503 {ledger: true, hsm: false, reason}
+ *   x-badready   READY: 200 with an unknown key (must become 502)
+ *   x-status-500 HEALTH: status 500 (must become 502)
+ *
+ * usage: front_harness --signing PORT --admin PORT --cert PEM --key PEM
+ *            --client-ca PEM [--host H] [--max-connections N] [--idle S]
+ *            [--header S] [--body S] [--core-timeout-ms MS]
+ *            [--drain-ms MS] [--record FILE]
+ * Prints "ready" on stdout once listening. Exits 0 when net_front_run
+ * returned 0 (SIGTERM drained), 3 when it returned an error, 2 on a
+ * set-up failure.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/codec.h"
+#include "core/config.h"
+#include "core/ipc.h"
+#include "core/log.h"
+#include "core/mpk.h"
+#include "net/front.h"
+
+/* A delayed answer of the fake core. */
+struct later {
+	uint64_t due_ms;
+	struct hk_buf frame;
+	struct later *next;
+};
+
+struct fake_core {
+	int fd;
+	FILE *record;
+	struct later *queue;
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int
+write_all(int fd, const uint8_t *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* find_word(auth, word): the rest of the first space-separated word of
+ * the Authorization value that starts with ${word}, or NULL. */
+static const char *
+find_word(struct hk_bytes auth, const char *word)
+{
+	size_t wl = strlen(word), i = 0;
+
+	while (i < auth.n) {
+		size_t j = i;
+
+		while (j < auth.n && auth.p[j] != ' ')
+			j++;
+		if (j - i >= wl && memcmp(auth.p + i, word, wl) == 0)
+			return (const char *)auth.p + i + wl;
+		i = j + 1;
+	}
+	return NULL;
+}
+
+static void
+record(struct fake_core *fc, const struct hk_ipc_msg *m)
+{
+	char fp[65];
+
+	if (fc->record == NULL)
+		return;
+	if (m->ctx.has_client_cert)
+		hk_hex_encode(fp, m->ctx.client_fp, 32);
+	else
+		strcpy(fp, "-");
+	fprintf(fc->record,
+	    "id=%llu type=%s listener=%s peer=%.*s fp=%s subject=%.*s "
+	    "auth=%.*s rid=%.*s\n",
+	    (unsigned long long)m->id,
+	    m->type == HK_IPC_HEALTH ? "HEALTH" : "READY",
+	    m->ctx.listener == HK_IPC_ADMIN ? "admin" : "signing",
+	    (int)m->ctx.peer.n, (const char *)m->ctx.peer.p, fp,
+	    (int)m->ctx.client_subject.n,
+	    (const char *)m->ctx.client_subject.p,
+	    m->ctx.authorization.n ? (int)m->ctx.authorization.n : 1,
+	    m->ctx.authorization.n ? (const char *)m->ctx.authorization.p :
+				     "-",
+	    (int)m->ctx.request_id.n, (const char *)m->ctx.request_id.p);
+	fflush(fc->record);
+}
+
+/* answer(fc, m, out): the fake core's answer frame to ${m} in ${out};
+ * returns the delay in ms, -1 for none (x-silent), -2 to close. */
+static long
+answer(struct fake_core *fc, const struct hk_ipc_msg *m, struct hk_buf *out)
+{
+	struct hk_ipc_msg a;
+	struct hk_buf body = HK_BUF_INIT;
+	struct hk_mpk_writer w;
+	const char *d;
+	long delay = 0;
+	int r;
+
+	(void)fc;
+	if (find_word(m->ctx.authorization, "x-close") != NULL)
+		return -2;
+	if (find_word(m->ctx.authorization, "x-silent") != NULL)
+		return -1;
+	if ((d = find_word(m->ctx.authorization, "x-delay-")) != NULL)
+		delay = strtol(d, NULL, 10);
+	if (find_word(m->ctx.authorization, "x-garbage") != NULL) {
+		/* A frame of 3 bytes that are no msgpack message. */
+		r = hk_buf_put(out, "\0\0\0\3\xc1\xc1\xc1", 7);
+		return r == 0 ? delay : -1;
+	}
+	memset(&a, 0, sizeof(a));
+	a.response = true;
+	a.id = m->id;
+	if (find_word(m->ctx.authorization, "x-badid") != NULL)
+		a.id = m->id + 1000000;
+	a.status = 200;
+	hk_mpk_writer_init(&w, &body);
+	if (m->type == HK_IPC_HEALTH) {
+		if (find_word(m->ctx.authorization, "x-status-500") != NULL)
+			a.status = 500;
+		hk_mpk_put_map(&w, 0);
+	} else if (find_word(m->ctx.authorization, "x-notready") != NULL) {
+		a.status = 503;
+		hk_mpk_put_map(&w, 3);
+		hk_mpk_put_uint(&w, HK_IPC_READY_LEDGER);
+		hk_mpk_put_bool(&w, true);
+		hk_mpk_put_uint(&w, HK_IPC_READY_HSM);
+		hk_mpk_put_bool(&w, false);
+		hk_mpk_put_uint(&w, HK_IPC_READY_REASON);
+		hk_mpk_put_cstr(&w, "HSM self-test failed");
+	} else if (find_word(m->ctx.authorization, "x-badready") != NULL) {
+		hk_mpk_put_map(&w, 3);
+		hk_mpk_put_uint(&w, HK_IPC_READY_LEDGER);
+		hk_mpk_put_bool(&w, true);
+		hk_mpk_put_uint(&w, HK_IPC_READY_HSM);
+		hk_mpk_put_bool(&w, true);
+		hk_mpk_put_uint(&w, 9);
+		hk_mpk_put_bool(&w, true);
+	} else {
+		hk_mpk_put_map(&w, 2);
+		hk_mpk_put_uint(&w, HK_IPC_READY_LEDGER);
+		hk_mpk_put_bool(&w, true);
+		hk_mpk_put_uint(&w, HK_IPC_READY_HSM);
+		hk_mpk_put_bool(&w, true);
+	}
+	a.body = (struct hk_bytes){body.p, body.len};
+	if ((r = hk_mpk_writer_status(&w)) == 0)
+		r = hk_ipc_encode(&a, out);
+	hk_buf_release(&body);
+	if (r != 0) {
+		fprintf(stderr, "fake core: encode: %s\n", hk_strerror(r));
+		return -1;
+	}
+	return delay;
+}
+
+static void
+enqueue(struct fake_core *fc, struct hk_buf *frame, long delay)
+{
+	struct later *l = calloc(1, sizeof(*l)), **pp;
+
+	if (l == NULL) {
+		hk_buf_release(frame);
+		return;
+	}
+	l->due_ms = now_ms() + (uint64_t)delay;
+	l->frame = *frame;
+	*frame = (struct hk_buf)HK_BUF_INIT;
+	for (pp = &fc->queue; *pp != NULL && (*pp)->due_ms <= l->due_ms;
+	    pp = &(*pp)->next)
+		;
+	l->next = *pp;
+	*pp = l;
+}
+
+/* fake_core_main: read frames, record, answer (now or later), until the
+ * front closes the channel or an x-close request. */
+static void *
+fake_core_main(void *arg)
+{
+	struct fake_core *fc = arg;
+	struct hk_buf in = HK_BUF_INIT, frame = HK_BUF_INIT;
+	struct hk_mpk_error err;
+	struct hk_ipc_msg m;
+	const uint8_t *fr;
+	size_t flen, used;
+	struct pollfd pfd;
+	struct later *l;
+	sigset_t set;
+	long delay;
+	ssize_t n;
+	int r, timeout;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	for (;;) {
+		while (fc->queue != NULL && fc->queue->due_ms <= now_ms()) {
+			l = fc->queue;
+			fc->queue = l->next;
+			r = write_all(fc->fd, l->frame.p, l->frame.len);
+			hk_buf_release(&l->frame);
+			free(l);
+			if (r != 0)
+				goto out;
+		}
+		timeout = fc->queue == NULL ? -1 :
+		    (int)(fc->queue->due_ms - now_ms());
+		pfd.fd = fc->fd;
+		pfd.events = POLLIN;
+		if ((r = poll(&pfd, 1, timeout)) < 0 && errno != EINTR)
+			goto out;
+		if (r <= 0)
+			continue;
+		if (hk_buf_reserve(&in, 65536) != 0)
+			goto out;
+		if ((n = read(fc->fd, in.p + in.len, in.cap - in.len)) <= 0)
+			goto out; /* the front closed the channel */
+		in.len += (size_t)n;
+		while ((r = hk_ipc_frame_next(in.p, in.len, &fr, &flen,
+			    &used)) == 0) {
+			if (hk_ipc_decode(fr, flen, &m, &err) != 0 ||
+			    m.response) {
+				fprintf(stderr, "fake core: bad frame: %s\n",
+				    err.msg ? err.msg : "a response");
+				goto out;
+			}
+			record(fc, &m);
+			delay = answer(fc, &m, &frame);
+			if (delay == -2)
+				goto out;
+			if (delay >= 0)
+				enqueue(fc, &frame, delay);
+			hk_buf_release(&frame);
+			memmove(in.p, in.p + used, in.len - used);
+			in.len -= used;
+		}
+		if (r != HK_EAGAIN) {
+			fprintf(stderr, "fake core: bad frame length\n");
+			goto out;
+		}
+	}
+out:
+	while ((l = fc->queue) != NULL) {
+		fc->queue = l->next;
+		hk_buf_release(&l->frame);
+		free(l);
+	}
+	hk_buf_release(&in);
+	hk_buf_release(&frame);
+	close(fc->fd);
+	return NULL;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: front_harness --signing PORT --admin PORT --cert PEM "
+	    "--key PEM --client-ca PEM [--host H] [--max-connections N] "
+	    "[--idle S] [--header S] [--body S] [--core-timeout-ms MS] "
+	    "[--drain-ms MS] [--record FILE]\n");
+	exit(2);
+}
+
+static unsigned
+num(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v > 100000000)
+		usage();
+	return (unsigned)v;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct hk_config cfg;
+	struct net_front_opts o;
+	struct net_front *f = NULL;
+	struct fake_core fc;
+	const char *host = "127.0.0.1", *cert = NULL, *key = NULL,
+		   *ca = NULL, *rec = NULL;
+	unsigned sport = 0, aport = 0;
+	pthread_t th;
+	int sv[2], i, r;
+
+	memset(&o, 0, sizeof(o));
+	cfg.max_connections = 2000;
+	cfg.idle_timeout_s = 60;
+	cfg.header_timeout_s = 10;
+	cfg.body_timeout_s = 30;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (v == NULL)
+			usage();
+		i++;
+		if (strcmp(a, "--signing") == 0)
+			sport = num(v);
+		else if (strcmp(a, "--admin") == 0)
+			aport = num(v);
+		else if (strcmp(a, "--host") == 0)
+			host = v;
+		else if (strcmp(a, "--cert") == 0)
+			cert = v;
+		else if (strcmp(a, "--key") == 0)
+			key = v;
+		else if (strcmp(a, "--client-ca") == 0)
+			ca = v;
+		else if (strcmp(a, "--record") == 0)
+			rec = v;
+		else if (strcmp(a, "--max-connections") == 0)
+			cfg.max_connections = num(v);
+		else if (strcmp(a, "--idle") == 0)
+			cfg.idle_timeout_s = num(v);
+		else if (strcmp(a, "--header") == 0)
+			cfg.header_timeout_s = num(v);
+		else if (strcmp(a, "--body") == 0)
+			cfg.body_timeout_s = num(v);
+		else if (strcmp(a, "--core-timeout-ms") == 0)
+			o.core_timeout_ms = num(v);
+		else if (strcmp(a, "--drain-ms") == 0)
+			o.drain_ms = num(v);
+		else
+			usage();
+	}
+	if (sport == 0 || sport > 65535 || aport == 0 || aport > 65535 ||
+	    cert == NULL || key == NULL || ca == NULL ||
+	    strlen(host) >= sizeof(cfg.signing.host) ||
+	    strlen(cert) >= HK_CONFIG_PATH_MAX ||
+	    strlen(key) >= HK_CONFIG_PATH_MAX ||
+	    strlen(ca) >= HK_CONFIG_PATH_MAX)
+		usage();
+	snprintf(cfg.signing.host, sizeof(cfg.signing.host), "%s", host);
+	snprintf(cfg.admin.host, sizeof(cfg.admin.host), "%s", host);
+	cfg.signing.port = (uint16_t)sport;
+	cfg.admin.port = (uint16_t)aport;
+	snprintf(cfg.signing.cert, sizeof(cfg.signing.cert), "%s", cert);
+	snprintf(cfg.signing.key, sizeof(cfg.signing.key), "%s", key);
+	snprintf(cfg.admin.cert, sizeof(cfg.admin.cert), "%s", cert);
+	snprintf(cfg.admin.key, sizeof(cfg.admin.key), "%s", key);
+	snprintf(cfg.admin.client_ca, sizeof(cfg.admin.client_ca), "%s", ca);
+
+	hk_log_set_ident("front");
+	hk_log_set_level(HK_LOG_INFO);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+		perror("socketpair");
+		return 2;
+	}
+	memset(&fc, 0, sizeof(fc));
+	fc.fd = sv[1];
+	if (rec != NULL && (fc.record = fopen(rec, "a")) == NULL) {
+		perror(rec);
+		return 2;
+	}
+	o.cfg = &cfg;
+	o.ipc_fd = sv[0];
+	if ((r = net_front_new(&o, &f)) != 0) {
+		fprintf(stderr, "front_harness: net_front_new: %s\n",
+		    hk_strerror(r));
+		return 2;
+	}
+	if (pthread_create(&th, NULL, fake_core_main, &fc) != 0) {
+		fprintf(stderr, "front_harness: pthread_create failed\n");
+		net_front_free(f);
+		return 2;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	r = net_front_run(f);
+	net_front_free(f);
+	/* The fake core sees the channel close and ends. */
+	pthread_join(th, NULL);
+	if (fc.record != NULL)
+		fclose(fc.record);
+	fprintf(stderr, "front_harness: net_front_run: %s\n", hk_strerror(r));
+	return r == 0 ? 0 : 3;
+}
