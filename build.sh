@@ -3,7 +3,7 @@
 # Hanko build driver (style item 31).
 #   ./build.sh            build everything into build/
 #   ./build.sh test       build, then run every test; last line "N passed, N failed"
-#   ./build.sh run        initialise a local state directory if needed and start Hanko
+#   ./build.sh run        hanko init ./state if needed (HANKO_STATE overrides), start hankod
 #   ./build.sh asan       build with ASan+UBSan into build/asan and run every test there
 #   ./build.sh valgrind   build, then run every test under valgrind
 #   ./build.sh bench      build, then run the benchmarks (see docs/benchmarks.md)
@@ -82,10 +82,13 @@ run)
 	deps
 	make -j"$jobs"
 	state=${HANKO_STATE:-"$PWD/state"}
-	if [ ! -e "$state/ledger" ]; then
-		build/bin/hanko ledger init --state "$state"
+	if [ ! -e "$state/hanko.conf" ]; then
+		build/bin/hanko init --state "$state"
 	fi
-	echo "hanko: state directory $state"
+	signing=$(sed -n '/^\[signing\]/,/^\[/s/^listen = //p' "$state/hanko.conf")
+	admin=$(sed -n '/^\[admin\]/,/^\[/s/^listen = //p' "$state/hanko.conf")
+	echo "hanko: signing API https://$signing/  (try: curl --cacert $state/ca/operator-ca.crt https://$signing/healthz)"
+	echo "hanko: admin API   https://$admin/  (client certificate $state/admin/admin.crt, key $state/admin/admin.key)"
 	exec build/bin/hankod --state "$state" "$@"
 	;;
 clean)
