@@ -3,6 +3,7 @@
 state directory made by `hanko init`, talked to over real TLS by clients
 that share no code with Hanko (python ssl/http.client, openssl s_client).
 Prints TAP. Run by 10-daemon.sh."""
+import asyncio
 import json
 import os
 import re
@@ -132,6 +133,32 @@ def get(port, path, context=None, headers=""):
     raw = ("GET %s HTTP/1.1\r\nHost: localhost\r\n%sConnection: close\r\n\r\n"
            % (path, headers)).encode()
     return parse(request(port, raw, context))
+
+
+async def load_one(port, context, per, errors):
+    try:
+        r, w = await asyncio.open_connection("127.0.0.1", port, ssl=context,
+                                             server_hostname="localhost")
+        for i in range(per):
+            last = i == per - 1
+            w.write(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n%s\r\n"
+                    % (b"Connection: close\r\n" if last else b""))
+            head = await r.readuntil(b"\r\n\r\n")
+            n = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+            body = await r.readexactly(n)
+            if not head.startswith(b"HTTP/1.1 200") or \
+                    json.loads(body) != {"status": "ok"}:
+                errors.append(head[:40])
+        w.close()
+    except Exception as e:  # any failure is an error of the run
+        errors.append(repr(e)[:80])
+
+
+async def load(port, context, conns, per):
+    errors = []
+    await asyncio.gather(*(load_one(port, context, per, errors)
+                           for _ in range(conns)))
+    return errors
 
 
 def main():
@@ -354,6 +381,31 @@ def main():
                                         p.stderr),
         "an unknown configuration key is refused with file and line",
         p.stderr[-300:])
+
+    # Load: many concurrent keep-alive TLS connections on the real daemon,
+    # with default limits (scaled down when the run is under valgrind).
+    conns, per = (40, 2) if WRAP else (1000, 3)
+    lstate = work + "/load"
+    lport = free_port()
+    subprocess.run(HANKO + ["init", "--state", lstate, "--signing-listen",
+                            "127.0.0.1:%d" % lport, "--admin-listen",
+                            "127.0.0.1:%d" % free_port()], capture_output=True)
+    ld = Daemon(lstate, work + "/load.log", lport)
+    CA_SAVED = CA
+    CA = lstate + "/ca/operator-ca.crt"
+    if ld.start():
+        t0 = time.time()
+        errors = asyncio.run(load(lport, ctx(CA), conns, per))
+        dt = time.time() - t0
+        tap(not errors, "%d concurrent keep-alive TLS connections x %d "
+            "requests: no error (%.1f s)" % (conns, per, dt), errors[:3])
+        tap(get(lport, "/readyz")[0] == 200, "still ready after the load")
+        tap(ld.stop(signal.SIGTERM) == 0 and " error " not in ld.logtext(),
+            "clean stop after the load, no error logged",
+            ld.logtext()[-300:])
+    else:
+        tap(False, "the load daemon starts", ld.logtext()[-300:])
+    CA = CA_SAVED
 
     # The ledger still verifies; its checkpoints were signed in the HSM.
     v = subprocess.run(HANKO + ["ledger", "verify", "--state", state],
