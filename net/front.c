@@ -132,6 +132,7 @@ struct conn {
 	const struct route *route;
 	bool keep_alive;
 	const char *method; /* static, "-" until the head is parsed */
+	bool head_method;   /* HEAD: the answer carries no body */
 	char path[FRONT_LOG_PATH + 4];
 	char peer[64];     /* "address:port" */
 	uint8_t fp[NET_TLS_FP_LEN];
@@ -501,7 +502,8 @@ conn_respond(struct conn *c, int status, const char *body, size_t len,
 		 extra != NULL ? extra : "")) != 0 ||
 	    hk_buf_cstr(&hdr) == NULL ||
 	    (r = net_http_response(&out, status, "application/json",
-		 (const uint8_t *)body, len, keep, (const char *)hdr.p)) != 0 ||
+		 c->head_method ? NULL : (const uint8_t *)body, len, keep,
+		 (const char *)hdr.p)) != 0 ||
 	    (r = net_tls_conn_write(c->tls, out.p, out.len)) != 0) {
 		hk_error_f("response to %s: %s", c->peer, hk_strerror(r));
 		keep = false;
@@ -528,6 +530,7 @@ conn_respond(struct conn *c, int status, const char *body, size_t len,
 	}
 	c->phase = PH_IDLE;
 	c->method = "-";
+	c->head_method = false;
 	c->path[0] = '\0';
 	conn_timer(c, f->idle_ms);
 }
@@ -671,6 +674,18 @@ copy_path(struct conn *c)
 	c->path[n] = '\0';
 }
 
+/* note_head(c): the parsed head's method and path, for the answer and
+ * the log line. */
+static void
+note_head(struct conn *c)
+{
+	enum net_http_method meth = net_http_request_method(c->req);
+
+	c->method = net_http_method_name(meth);
+	c->head_method = meth == NET_HTTP_HEAD;
+	copy_path(c);
+}
+
 static void
 conn_consume(struct conn *c, size_t n)
 {
@@ -737,8 +752,7 @@ conn_request(struct conn *c, size_t consumed)
 	size_t i;
 	int r;
 
-	c->method = net_http_method_name(meth);
-	copy_path(c);
+	note_head(c);
 	c->keep_alive = net_http_request_keep_alive(c->req);
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
 		if (strlen(routes[i].path) == path.len &&
@@ -849,6 +863,7 @@ conn_process(struct conn *c)
 			if (c->phase == PH_HEAD &&
 			    net_http_request_head_done(c->req)) {
 				c->phase = PH_BODY;
+				note_head(c);
 				conn_timer(c, f->body_ms);
 			}
 			if (c->phase == PH_BODY && !c->cont_sent &&

@@ -173,6 +173,14 @@ for w in x-close:"core closed the channel" \
 	fi
 done
 
+# --- F: a client that never reads (write high-water mark) ---------------
+if start F --record "$T/rec.txt"; then
+	: >"$T/rec.txt"
+	client hwm "$SPORT" "$PID"
+	kill -TERM "$PID"
+	wait_expect F 0
+fi
+
 # --- D: load, then SIGTERM with a request in flight ------------------------
 if [ -n "$WRAP" ]; then conns=50 per=3; else conns=1000 per=5; fi
 if start D --max-connections $((conns + 100)); then
