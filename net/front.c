@@ -513,12 +513,12 @@ conn_respond(struct conn *c, int status, const char *body, size_t len,
 	 * query or a body. Refused connections are counted by log_refused.
 	 */
 	if (!c->refused)
-		hk_info_f("request %s-%llu listener=%s peer=%s method=%s path=%s "
-		  "status=%d ms=%.3f tls=%s",
-	    f->id_prefix, (unsigned long long)c->id, listener_name(c),
-	    c->peer, c->method, c->path[0] != '\0' ? c->path : "-", status,
-	    (double)(uv_hrtime() - c->t_start) / 1e6,
-	    net_tls_conn_version(c->tls));
+		hk_info_f("request %s-%llu listener=%s peer=%s method=%s "
+			  "path=%s status=%d ms=%.3f tls=%s",
+		    f->id_prefix, (unsigned long long)c->id, listener_name(c),
+		    c->peer, c->method, c->path[0] != '\0' ? c->path : "-",
+		    status, (double)(uv_hrtime() - c->t_start) / 1e6,
+		    net_tls_conn_version(c->tls));
 	hk_buf_release(&out);
 	hk_buf_release(&hdr);
 	if (r == 0 && conn_flush(c) != 0)
@@ -601,7 +601,8 @@ answer_health(struct conn *c, const struct hk_ipc_msg *m)
 static void
 answer_ready(struct conn *c, const struct hk_ipc_msg *m)
 {
-	static const char ok[] = "{\"ready\":true,\"ledger\":true,\"hsm\":true}";
+	static const char ok[] =
+	    "{\"ready\":true,\"ledger\":true,\"hsm\":true}";
 	struct hk_mpk_reader r;
 	struct hk_bytes reason = {NULL, 0};
 	json_t *obj = NULL;
@@ -618,11 +619,11 @@ answer_ready(struct conn *c, const struct hk_ipc_msg *m)
 		/* Key order and uniqueness were checked by hk_ipc_decode. */
 		if (hk_mpk_get_uint(&r, &key) != 0)
 			goto bad;
-		if (key == HK_IPC_READY_LEDGER && hk_mpk_get_bool(&r, &ledger) ==
-		    0)
+		if (key == HK_IPC_READY_LEDGER &&
+		    hk_mpk_get_bool(&r, &ledger) == 0)
 			seen_l = true;
-		else if (key == HK_IPC_READY_HSM && hk_mpk_get_bool(&r, &hsm) ==
-		    0)
+		else if (key == HK_IPC_READY_HSM &&
+		    hk_mpk_get_bool(&r, &hsm) == 0)
 			seen_h = true;
 		else if (key == HK_IPC_READY_REASON &&
 		    hk_mpk_get_str(&r, &reason) == 0)
