@@ -132,6 +132,7 @@ struct conn {
 	const struct route *route;
 	bool keep_alive;
 	const char *method; /* static, "-" until the head is parsed */
+	bool head_method;   /* HEAD: the answer carries no body */
 	char path[FRONT_LOG_PATH + 4];
 	char peer[64];     /* "address:port" */
 	uint8_t fp[NET_TLS_FP_LEN];
@@ -501,7 +502,8 @@ conn_respond(struct conn *c, int status, const char *body, size_t len,
 		 extra != NULL ? extra : "")) != 0 ||
 	    hk_buf_cstr(&hdr) == NULL ||
 	    (r = net_http_response(&out, status, "application/json",
-		 (const uint8_t *)body, len, keep, (const char *)hdr.p)) != 0 ||
+		 c->head_method ? NULL : (const uint8_t *)body, len, keep,
+		 (const char *)hdr.p)) != 0 ||
 	    (r = net_tls_conn_write(c->tls, out.p, out.len)) != 0) {
 		hk_error_f("response to %s: %s", c->peer, hk_strerror(r));
 		keep = false;
@@ -511,12 +513,12 @@ conn_respond(struct conn *c, int status, const char *body, size_t len,
 	 * query or a body. Refused connections are counted by log_refused.
 	 */
 	if (!c->refused)
-		hk_info_f("request %s-%llu listener=%s peer=%s method=%s path=%s "
-		  "status=%d ms=%.3f tls=%s",
-	    f->id_prefix, (unsigned long long)c->id, listener_name(c),
-	    c->peer, c->method, c->path[0] != '\0' ? c->path : "-", status,
-	    (double)(uv_hrtime() - c->t_start) / 1e6,
-	    net_tls_conn_version(c->tls));
+		hk_info_f("request %s-%llu listener=%s peer=%s method=%s "
+			  "path=%s status=%d ms=%.3f tls=%s",
+		    f->id_prefix, (unsigned long long)c->id, listener_name(c),
+		    c->peer, c->method, c->path[0] != '\0' ? c->path : "-",
+		    status, (double)(uv_hrtime() - c->t_start) / 1e6,
+		    net_tls_conn_version(c->tls));
 	hk_buf_release(&out);
 	hk_buf_release(&hdr);
 	if (r == 0 && conn_flush(c) != 0)
@@ -528,6 +530,7 @@ conn_respond(struct conn *c, int status, const char *body, size_t len,
 	}
 	c->phase = PH_IDLE;
 	c->method = "-";
+	c->head_method = false;
 	c->path[0] = '\0';
 	conn_timer(c, f->idle_ms);
 }
@@ -598,7 +601,8 @@ answer_health(struct conn *c, const struct hk_ipc_msg *m)
 static void
 answer_ready(struct conn *c, const struct hk_ipc_msg *m)
 {
-	static const char ok[] = "{\"ready\":true,\"ledger\":true,\"hsm\":true}";
+	static const char ok[] =
+	    "{\"ready\":true,\"ledger\":true,\"hsm\":true}";
 	struct hk_mpk_reader r;
 	struct hk_bytes reason = {NULL, 0};
 	json_t *obj = NULL;
@@ -615,11 +619,11 @@ answer_ready(struct conn *c, const struct hk_ipc_msg *m)
 		/* Key order and uniqueness were checked by hk_ipc_decode. */
 		if (hk_mpk_get_uint(&r, &key) != 0)
 			goto bad;
-		if (key == HK_IPC_READY_LEDGER && hk_mpk_get_bool(&r, &ledger) ==
-		    0)
+		if (key == HK_IPC_READY_LEDGER &&
+		    hk_mpk_get_bool(&r, &ledger) == 0)
 			seen_l = true;
-		else if (key == HK_IPC_READY_HSM && hk_mpk_get_bool(&r, &hsm) ==
-		    0)
+		else if (key == HK_IPC_READY_HSM &&
+		    hk_mpk_get_bool(&r, &hsm) == 0)
 			seen_h = true;
 		else if (key == HK_IPC_READY_REASON &&
 		    hk_mpk_get_str(&r, &reason) == 0)
@@ -669,6 +673,18 @@ copy_path(struct conn *c)
 		n += 3;
 	}
 	c->path[n] = '\0';
+}
+
+/* note_head(c): the parsed head's method and path, for the answer and
+ * the log line. */
+static void
+note_head(struct conn *c)
+{
+	enum net_http_method meth = net_http_request_method(c->req);
+
+	c->method = net_http_method_name(meth);
+	c->head_method = meth == NET_HTTP_HEAD;
+	copy_path(c);
 }
 
 static void
@@ -737,8 +753,7 @@ conn_request(struct conn *c, size_t consumed)
 	size_t i;
 	int r;
 
-	c->method = net_http_method_name(meth);
-	copy_path(c);
+	note_head(c);
 	c->keep_alive = net_http_request_keep_alive(c->req);
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
 		if (strlen(routes[i].path) == path.len &&
@@ -849,6 +864,7 @@ conn_process(struct conn *c)
 			if (c->phase == PH_HEAD &&
 			    net_http_request_head_done(c->req)) {
 				c->phase = PH_BODY;
+				note_head(c);
 				conn_timer(c, f->body_ms);
 			}
 			if (c->phase == PH_BODY && !c->cont_sent &&

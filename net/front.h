@@ -32,8 +32,10 @@
 struct net_front;
 
 struct net_front_opts {
-	const struct hk_config *cfg; /* listeners, TLS files, limits, timeouts */
-	int ipc_fd;                  /* a connected AF_UNIX SOCK_STREAM socket to the core */
+	/* Listeners, TLS files, limits, timeouts. */
+	const struct hk_config *cfg;
+	/* A connected AF_UNIX SOCK_STREAM socket to the core. */
+	int ipc_fd;
 	/* Optional, for tests; 0 means the default. */
 	unsigned core_timeout_ms;    /* NET_FRONT_CORE_TIMEOUT_MS */
 	unsigned drain_ms;           /* NET_FRONT_DRAIN_MS */

@@ -46,7 +46,7 @@ scan_depth(const uint8_t *p, size_t n)
 
 		if (in_str) {
 			if (ch == '\\')
-				i++; /* the escaped byte cannot end the string */
+				i++; /* an escaped byte cannot end it */
 			else if (ch == '"')
 				in_str = false;
 			continue;
@@ -79,7 +79,8 @@ reason(const json_error_t *err)
 	case json_error_out_of_memory: return "out of memory";
 	case json_error_stack_overflow: return "nested too deeply";
 	case json_error_invalid_utf8: return "invalid UTF-8";
-	case json_error_premature_end_of_input: return "unexpected end of input";
+	case json_error_premature_end_of_input:
+		return "unexpected end of input";
 	case json_error_end_of_input_expected:
 		return "trailing bytes after the JSON value";
 	case json_error_null_character:

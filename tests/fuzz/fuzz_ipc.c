@@ -71,7 +71,8 @@ known_noncanonical(const struct hk_ipc_msg *m)
 #else
 	return !m->response &&
 	    (m->ctx.client_subject.p == NULL || m->ctx.request_id.p == NULL ||
-		(m->ctx.authorization.p != NULL && m->ctx.authorization.n == 0));
+		(m->ctx.authorization.p != NULL &&
+		    m->ctx.authorization.n == 0));
 #endif
 }
 
@@ -123,17 +124,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r = hk_ipc_frame_next(data + off, size - off, &frame, &flen,
 		    &consumed);
 		CHECK(r == 0 || r == HK_EAGAIN || r == HK_ETOOBIG);
+		announced = size - off < HK_IPC_HEADER_LEN ? 0 :
+		    (size_t)data[off] << 24 | (size_t)data[off + 1] << 16 |
+			(size_t)data[off + 2] << 8 | data[off + 3];
 		if (r == HK_EAGAIN) {
 			CHECK(size - off < HK_IPC_HEADER_LEN ||
-			    size - off - HK_IPC_HEADER_LEN <
-				((size_t)data[off] << 24 |
-				    (size_t)data[off + 1] << 16 |
-				    (size_t)data[off + 2] << 8 | data[off + 3]));
+			    size - off - HK_IPC_HEADER_LEN < announced);
 			break;
 		}
-		announced = (size_t)data[off] << 24 |
-		    (size_t)data[off + 1] << 16 | (size_t)data[off + 2] << 8 |
-		    data[off + 3];
 		if (r == HK_ETOOBIG) {
 			CHECK(announced == 0 || announced > HK_IPC_MAX_FRAME);
 			break;

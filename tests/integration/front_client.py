@@ -160,6 +160,25 @@ def cmd_basic(sport, aport):
     result(st == 405 and r.getheader("Allow") == "GET",
            "DELETE /readyz: 405 with Allow: GET", "%s" % st)
 
+    # HEAD gets the 405 head alone: Content-Length but no body bytes.
+    s = tls_sock(sport)
+    s.sendall(b"HEAD /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+    data = b""
+    s.settimeout(5)
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            data += d
+    except (ssl.SSLError, ConnectionError, socket.timeout):
+        pass
+    s.close()
+    head, _, rest = data.partition(b"\r\n\r\n")
+    result(head.startswith(b"HTTP/1.1 405 ") and b"\r\nAllow: GET" in head
+           and b"\r\nContent-Length: " in head and rest == b"",
+           "HEAD /healthz: 405 head without a body", repr(data[:200]))
+
     # Keep-alive: several requests on one TLS connection.
     c = http.client.HTTPSConnection(HOST, sport, context=ctx(), timeout=10)
     ok, ports = True, set()
@@ -524,6 +543,68 @@ def cmd_maxconn(sport, limit):
     for s in held:
         s.close()
     result(ok, "a freed slot is usable again", "")
+    return 0
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for l in f:
+            if l.startswith("VmRSS:"):
+                return int(l.split()[1])
+    return 0
+
+
+def cmd_hwm(sport, pid):
+    """A client pipelining 200,000 requests and reading none of the
+    answers: the front stops reading it once its queued output passes the
+    high-water mark (the requests the core sees stop growing), its memory
+    stays bounded, and it keeps serving another connection."""
+    import threading
+    n = 200000
+    rss0 = rss_kb(pid)
+    s = tls_sock(sport)
+    blob = b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n" * n
+
+    def pump():
+        try:
+            s.sendall(blob)
+        except (OSError, ssl.SSLError, ValueError):
+            pass
+
+    th = threading.Thread(target=pump, daemon=True)
+    th.start()
+    # Wait until the number of requests the core sees stops growing
+    # (slower under valgrind), at most 60 s.
+    c1, t0 = -1, time.monotonic()
+    while time.monotonic() - t0 < 60:
+        time.sleep(1)
+        c = len(records())
+        if c == c1:
+            break
+        c1 = c
+    st, _, _ = get(sport, "/healthz")
+    time.sleep(1.5)
+    c2 = len(records()) - 1  # without the request just made
+    rss1 = rss_kb(pid)
+    result(st == 200, "while one client does not read, another is served",
+           st)
+    result(c1 == c2 and c2 < n,
+           "a client that reads nothing is no longer read once its "
+           "queued answers pass the high-water mark",
+           "requests seen by the core: %d, then %d (of %d sent)"
+           % (c1, c2, n))
+    result(rss1 - rss0 < 48 * 1024,
+           "the front's memory stays bounded (RSS grew %d KiB)"
+           % (rss1 - rss0), "")
+    # Drop it abruptly (reset): the front cleans up (checked at exit).
+    s.shutdown(socket.SHUT_RDWR)  # wakes the blocked sender
+    th.join(5)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                 b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    s.close()
+    time.sleep(0.3)
+    st, _, _ = get(sport, "/healthz")
+    result(st == 200, "after that client resets, the front goes on", st)
     return 0
 
 

@@ -548,7 +548,8 @@ main(void)
 		cmocka_unit_test(test_NET1_new_then_free_releases_everything),
 		cmocka_unit_test(
 		    test_NET1_core_closing_the_channel_stops_the_front),
-		cmocka_unit_test(test_NET1_malformed_core_frames_stop_the_front),
+		cmocka_unit_test(
+		    test_NET1_malformed_core_frames_stop_the_front),
 		cmocka_unit_test(test_NET1_sigterm_ends_the_loop_with_0),
 		cmocka_unit_test(
 		    test_ACT5_request_reaches_the_core_with_its_context),

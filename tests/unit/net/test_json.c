@@ -220,39 +220,39 @@ test_ACT5_json_field_checks(void **state)
 		{"clientData", NET_JSON_OBJECT, false},
 		{"validity", NET_JSON_BOOLEAN, false},
 	};
+	/* The two required fields, then more. */
+#define REQ "{\"credentialID\":\"c\",\"numSignatures\":1"
 	static const struct {
 		const char *text;
 		bool allow_unknown;
 		const char *why; /* NULL: accepted */
 	} t[] = {
-		{"{\"credentialID\":\"c\",\"numSignatures\":1}", false, NULL},
-		{"{\"credentialID\":\"c\",\"numSignatures\":1,\"hash\":[],"
-		 "\"clientData\":{},\"validity\":true}", false, NULL},
-		{"{\"credentialID\":\"c\",\"numSignatures\":1,\"hash\":null}",
+		{REQ "}", false, NULL},
+		{REQ ",\"hash\":[],\"clientData\":{},\"validity\":true}",
 		    false, NULL},
-		{"{\"numSignatures\":1}", false, "missing field \"credentialID\""},
+		{REQ ",\"hash\":null}", false, NULL},
+		{"{\"numSignatures\":1}", false,
+		    "missing field \"credentialID\""},
 		{"{\"credentialID\":null,\"numSignatures\":1}", false,
 		    "field \"credentialID\" must be a string"},
 		{"{\"credentialID\":\"c\",\"numSignatures\":\"1\"}", false,
 		    "field \"numSignatures\" must be an integer"},
 		{"{\"credentialID\":\"c\",\"numSignatures\":1.0}", false,
 		    "field \"numSignatures\" must be an integer"},
-		{"{\"credentialID\":\"c\",\"numSignatures\":1,\"hash\":\"h\"}",
-		    false, "field \"hash\" must be an array"},
-		{"{\"credentialID\":\"c\",\"numSignatures\":1,\"validity\":1}",
-		    false, "field \"validity\" must be a boolean"},
-		{"{\"credentialID\":\"c\",\"numSignatures\":1,\"clientData\":[]}",
-		    false, "field \"clientData\" must be an object"},
-		{"{\"credentialID\":\"c\",\"numSignatures\":1,\"extra\":1}", false,
-		    "unknown field \"extra\""},
-		{"{\"credentialID\":\"c\",\"numSignatures\":1,\"extra\":1}", true,
-		    NULL},
-		{"{\"credentialID\":\"c\",\"numSignatures\":1,\"a\\\"b\":1}",
-		    false, "unknown field in the request body"},
-		{"{\"credentialID\":\"c\",\"numSignatures\":1,\"0123456789012345"
-		 "6789012345678901234567890\":1}",
-		    false, "unknown field in the request body"},
+		{REQ ",\"hash\":\"h\"}", false,
+		    "field \"hash\" must be an array"},
+		{REQ ",\"validity\":1}", false,
+		    "field \"validity\" must be a boolean"},
+		{REQ ",\"clientData\":[]}", false,
+		    "field \"clientData\" must be an object"},
+		{REQ ",\"extra\":1}", false, "unknown field \"extra\""},
+		{REQ ",\"extra\":1}", true, NULL},
+		{REQ ",\"a\\\"b\":1}", false,
+		    "unknown field in the request body"},
+		{REQ ",\"01234567890123456789012345678901234567890\":1}", false,
+		    "unknown field in the request body"},
 	};
+#undef REQ
 	struct net_json_error e;
 	json_t *v;
 	size_t i;
@@ -261,7 +261,8 @@ test_ACT5_json_field_checks(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		v = NULL;
-		assert_int_equal(net_json_parse(NULL, (const uint8_t *)t[i].text,
+		assert_int_equal(net_json_parse(NULL,
+				     (const uint8_t *)t[i].text,
 				     strlen(t[i].text), &v, &e),
 		    0);
 		memset(&e, 0, sizeof(e));
