@@ -31,6 +31,13 @@ static const char *const type_names[HK_EV_TYPE_MAX + 1] = {
 	[HK_EV_SUSPENDED] = "credential.suspended",
 	[HK_EV_RESUMED] = "credential.resumed",
 	[HK_EV_KEY_DESTROYED] = "key.destroyed",
+	[HK_EV_ADMIN_REQUEST] = "admin.request",
+	[HK_EV_APPROVAL_REQUESTED] = "approval.requested",
+	[HK_EV_APPROVAL_GRANTED] = "approval.granted",
+	[HK_EV_APPROVAL_REJECTED] = "approval.rejected",
+	[HK_EV_SIGNER_ERASED] = "signer.erased",
+	[HK_EV_CREDENTIAL_CREATED] = "credential.created",
+	[HK_EV_CSR_CONFIRMED] = "csr.confirmed",
 };
 
 /* JSON names of body keys, per event type. Later event types add rows. */

@@ -60,7 +60,14 @@ enum hk_event_type {
 	HK_EV_SUSPENDED = 20,
 	HK_EV_RESUMED = 21,
 	HK_EV_KEY_DESTROYED = 22,
-	HK_EV_TYPE_MAX = 22,
+	HK_EV_ADMIN_REQUEST = 23,       /* every admin request and its outcome */
+	HK_EV_APPROVAL_REQUESTED = 24,  /* dual control: the request */
+	HK_EV_APPROVAL_GRANTED = 25,    /* ... approved by a security officer */
+	HK_EV_APPROVAL_REJECTED = 26,   /* ... rejected (or expired) */
+	HK_EV_SIGNER_ERASED = 27,       /* attributes' key and salt deleted */
+	HK_EV_CREDENTIAL_CREATED = 28,  /* credential and enrollment code made */
+	HK_EV_CSR_CONFIRMED = 29,       /* the signer confirmed the subject */
+	HK_EV_TYPE_MAX = 29,
 };
 
 enum hk_actor_kind {
