@@ -121,7 +121,8 @@ decode_ctx(struct hk_mpk_reader *r, struct hk_ipc_ctx *c,
 	struct hk_bytes fp;
 	uint64_t key, prev = 0;
 	uint32_t n, i;
-	bool seen_listener = false, seen_peer = false;
+	bool seen_listener = false, seen_peer = false, seen_subject = false,
+	     seen_id = false;
 
 	if (hk_mpk_get_map(r, &n) != 0)
 		return bad(r, err, at, "ctx is not a map");
@@ -157,22 +158,29 @@ decode_ctx(struct hk_mpk_reader *r, struct hk_ipc_ctx *c,
 			if (hk_mpk_get_str(r, &c->client_subject) != 0)
 				return bad(r, err, at,
 				    "client subject is not a str");
+			seen_subject = true;
 			break;
 		case CTX_AUTHORIZATION:
-			if (hk_mpk_get_str(r, &c->authorization) != 0)
+			/* The encoder omits an empty one: one encoding only. */
+			if (hk_mpk_get_str(r, &c->authorization) != 0 ||
+			    c->authorization.n == 0)
 				return bad(r, err, at,
-				    "authorization is not a str");
+				    "authorization is not a non-empty str");
 			break;
 		case CTX_REQUEST_ID:
 			if (hk_mpk_get_str(r, &c->request_id) != 0)
 				return bad(r, err, at, "request id is not a str");
+			seen_id = true;
 			break;
 		default:
 			return bad(r, err, at, "unknown ctx key");
 		}
 	}
-	if (!seen_listener || !seen_peer)
-		return bad(r, err, at, "ctx lacks listener or peer");
+	/* The encoder always writes these four: a message has one
+	 * encoding, so what one side hashes or logs is what the other sent. */
+	if (!seen_listener || !seen_peer || !seen_subject || !seen_id)
+		return bad(r, err, at, "ctx lacks listener, peer, subject or "
+				       "request id");
 	return 0;
 }
 

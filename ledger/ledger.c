@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "core/codec.h"
 #include "core/log.h"
 #include "ledger/ledger_internal.h"
@@ -218,7 +220,7 @@ env_open(const char *dir, unsigned flags, size_t map_size, MDB_env **out)
 		return ledger_store_err(__func__, rc);
 	/* Default durability on purpose: never MDB_NOSYNC, MDB_NOMETASYNC or
 	 * MDB_MAPASYNC. MDB_NOTLS lets read transactions run on any thread. */
-	if ((rc = mdb_env_set_maxdbs(env, 4)) != 0 ||
+	if ((rc = mdb_env_set_maxdbs(env, 5)) != 0 ||
 	    (rc = mdb_env_set_mapsize(env,
 		 map_size ? map_size : DEFAULT_MAP_SIZE)) != 0 ||
 	    (rc = mdb_env_open(env, dir, flags | MDB_NOTLS, 0600)) != 0) {
@@ -246,6 +248,22 @@ dbis_open(struct ledger *l, MDB_txn *txn, unsigned flags)
 		}
 		return ledger_store_err(__func__, rc);
 	}
+	return 0;
+}
+
+/* The vault table; ledgers made before it existed get it on first write
+ * open. */
+static int
+vault_open(struct ledger *l, MDB_txn *txn, unsigned flags)
+{
+	int rc;
+
+	rc = mdb_dbi_open(txn, "vault", flags, &l->vault);
+	if (rc == MDB_NOTFOUND && !(flags & MDB_CREATE))
+		return 0;
+	if (rc != 0)
+		return ledger_store_err(__func__, rc);
+	l->has_vault = true;
 	return 0;
 }
 
@@ -408,6 +426,7 @@ ledger_create(const char *dir, const char *origin,
 		goto out;
 	}
 	if ((r = dbis_open(&l, txn, MDB_CREATE)) != 0 ||
+	    (r = vault_open(&l, txn, MDB_CREATE)) != 0 ||
 	    (r = append_one(&l, txn, (struct hk_bytes){mid.p, mid.len},
 		 &seq)) != 0 ||
 	    (r = seal(&l, txn)) != 0 ||
@@ -630,7 +649,8 @@ ledger_open(const char *dir, const struct ledger_opts *opts,
 		r = ledger_store_err(__func__, rc);
 		goto out;
 	}
-	if ((r = dbis_open(l, txn, 0)) != 0 || (r = load(l, txn)) != 0)
+	if ((r = dbis_open(l, txn, 0)) != 0 ||
+	    (r = vault_open(l, txn, 0)) != 0 || (r = load(l, txn)) != 0)
 		goto out;
 	/* Committing a read transaction keeps its table handles. */
 	rc = mdb_txn_commit(txn);
@@ -638,6 +658,20 @@ ledger_open(const char *dir, const struct ledger_opts *opts,
 	if (rc != 0) {
 		r = ledger_store_err(__func__, rc);
 		goto out;
+	}
+	if (!l->readonly && !l->has_vault) {
+		if ((rc = mdb_txn_begin(l->env, NULL, 0, &txn)) != 0) {
+			r = ledger_store_err(__func__, rc);
+			goto out;
+		}
+		if ((r = vault_open(l, txn, MDB_CREATE)) != 0)
+			goto out;
+		rc = mdb_txn_commit(txn);
+		txn = NULL;
+		if (rc != 0) {
+			r = ledger_store_err(__func__, rc);
+			goto out;
+		}
 	}
 	if (!l->readonly) {
 		if (signer == NULL || strcmp(signer->name, l->origin) != 0 ||
@@ -702,8 +736,81 @@ fail_list(struct pending *p, int status)
 	for (; p != NULL; p = next) {
 		next = p->next;
 		p->cb(p->arg, status, 0);
+		sodium_memzero(p->mid, p->mid_len + p->vault_len);
 		free(p);
 	}
+}
+
+/* Vault ops travel serialised after the event: per op a flag byte (1 put,
+ * 0 delete), 4-byte big-endian key and value lengths, key, value. */
+static size_t
+vault_ser_len(const struct ledger_vault_op *ops, size_t nops)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < nops; i++)
+		n += 9 + ops[i].klen + (ops[i].val != NULL ? ops[i].vlen : 0);
+	return n;
+}
+
+static void
+put32(uint8_t *p, size_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static size_t
+get32(const uint8_t *p)
+{
+	return (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 |
+	    p[3];
+}
+
+static void
+vault_ser(uint8_t *out, const struct ledger_vault_op *ops, size_t nops)
+{
+	size_t i;
+
+	for (i = 0; i < nops; i++) {
+		size_t vl = ops[i].val != NULL ? ops[i].vlen : 0;
+
+		out[0] = ops[i].val != NULL;
+		put32(out + 1, ops[i].klen);
+		put32(out + 5, vl);
+		memcpy(out + 9, ops[i].key, ops[i].klen);
+		if (vl > 0)
+			memcpy(out + 9 + ops[i].klen, ops[i].val, vl);
+		out += 9 + ops[i].klen + vl;
+	}
+}
+
+static int
+vault_apply(struct ledger *l, MDB_txn *txn, const uint8_t *p, size_t n)
+{
+	const uint8_t *end = p + n;
+	MDB_val k, v;
+	int rc;
+
+	while (p < end) {
+		k.mv_size = get32(p + 1);
+		v.mv_size = get32(p + 5);
+		k.mv_data = (void *)(p + 9);
+		v.mv_data = (void *)(p + 9 + k.mv_size);
+		if (p[0]) {
+			rc = mdb_put(txn, l->vault, &k, &v, 0);
+		} else {
+			rc = mdb_del(txn, l->vault, &k, NULL);
+			if (rc == MDB_NOTFOUND)
+				rc = 0;
+		}
+		if (rc != 0)
+			return ledger_store_err(__func__, rc);
+		p += 9 + k.mv_size + v.mv_size;
+	}
+	return 0;
 }
 
 /*
@@ -737,7 +844,9 @@ commit_batch(struct ledger *l, struct pending *batch, uint64_t *first)
 	}
 	for (p = batch; p != NULL; p = p->next)
 		if ((r = append_one(l, txn,
-			 (struct hk_bytes){p->mid, p->mid_len}, &seq)) != 0)
+			 (struct hk_bytes){p->mid, p->mid_len}, &seq)) != 0 ||
+		    (r = vault_apply(l, txn, p->mid + p->mid_len,
+			 p->vault_len)) != 0)
 			goto fail;
 	if ((r = seal(l, txn)) != 0)
 		goto fail;
@@ -800,6 +909,7 @@ writer_main(void *arg)
 			for (p = batch; p != NULL; p = next) {
 				next = p->next;
 				p->cb(p->arg, 0, first++);
+				sodium_memzero(p->mid, p->mid_len + p->vault_len);
 				free(p);
 			}
 			pthread_mutex_lock(&l->mu);
@@ -828,24 +938,33 @@ writer_main(void *arg)
 	return NULL;
 }
 
-/** ledger_append(l, ev, cb, arg): queue an event for the next commit. */
+/** ledger_append_vault(l, ev, ops, nops, cb, arg): queue an event and its
+ * vault writes for the next commit. */
 int
-ledger_append(struct ledger *l, const struct hk_event *ev,
-    ledger_append_cb cb, void *arg)
+ledger_append_vault(struct ledger *l, const struct hk_event *ev,
+    const struct ledger_vault_op *ops, size_t nops, ledger_append_cb cb,
+    void *arg)
 {
 	struct hk_buf mid = HK_BUF_INIT;
 	struct pending *p = NULL;
+	size_t vlen, i;
 	int r;
 
-	if (l->readonly || cb == NULL)
+	if (l->readonly || cb == NULL || (nops > 0 && ops == NULL))
 		return HK_EINVAL;
+	for (i = 0; i < nops; i++)
+		if (ops[i].klen == 0 || ops[i].klen > LEDGER_VAULT_KEY_MAX ||
+		    ops[i].key == NULL ||
+		    (ops[i].val != NULL && ops[i].vlen > LEDGER_VAULT_VAL_MAX))
+			return HK_EINVAL;
+	vlen = vault_ser_len(ops, nops);
 	if ((r = hk_event_encode_mid(ev, &mid)) != 0)
 		goto out;
 	if (mid.len + strlen(l->origin) + FRAME_OVERHEAD > HK_EVENT_MAX_LEN) {
 		r = HK_ETOOBIG;
 		goto out;
 	}
-	if ((p = malloc(sizeof(*p) + mid.len)) == NULL) {
+	if ((p = malloc(sizeof(*p) + mid.len + vlen)) == NULL) {
 		r = HK_ENOMEM;
 		goto out;
 	}
@@ -853,7 +972,9 @@ ledger_append(struct ledger *l, const struct hk_event *ev,
 	p->cb = cb;
 	p->arg = arg;
 	p->mid_len = mid.len;
+	p->vault_len = vlen;
 	memcpy(p->mid, mid.p, mid.len);
+	vault_ser(p->mid + mid.len, ops, nops);
 	pthread_mutex_lock(&l->mu);
 	if (l->failed)
 		r = HK_ELEDGER_FAILED;
@@ -870,9 +991,19 @@ ledger_append(struct ledger *l, const struct hk_event *ev,
 	}
 	pthread_mutex_unlock(&l->mu);
 out:
+	if (p != NULL)
+		sodium_memzero(p->mid, p->mid_len + p->vault_len);
 	free(p);
 	hk_buf_release(&mid);
 	return r;
+}
+
+/** ledger_append(l, ev, cb, arg): queue an event for the next commit. */
+int
+ledger_append(struct ledger *l, const struct hk_event *ev,
+    ledger_append_cb cb, void *arg)
+{
+	return ledger_append_vault(l, ev, NULL, 0, cb, arg);
 }
 
 struct waiter {
@@ -895,15 +1026,16 @@ wait_cb(void *arg, int status, uint64_t seq)
 	pthread_mutex_unlock(&w->mu);
 }
 
-/** ledger_append_wait(l, ev, seq): append and wait for the commit. */
+/** ledger_append_vault_wait(l, ev, ops, nops, seq): append, wait. */
 int
-ledger_append_wait(struct ledger *l, const struct hk_event *ev, uint64_t *seq)
+ledger_append_vault_wait(struct ledger *l, const struct hk_event *ev,
+    const struct ledger_vault_op *ops, size_t nops, uint64_t *seq)
 {
 	struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
 	    0, 0, 0};
 	int r;
 
-	if ((r = ledger_append(l, ev, wait_cb, &w)) != 0)
+	if ((r = ledger_append_vault(l, ev, ops, nops, wait_cb, &w)) != 0)
 		return r;
 	pthread_mutex_lock(&w.mu);
 	while (!w.done)
@@ -914,6 +1046,36 @@ ledger_append_wait(struct ledger *l, const struct hk_event *ev, uint64_t *seq)
 	if (w.status == 0 && seq != NULL)
 		*seq = w.seq;
 	return w.status;
+}
+
+/** ledger_append_wait(l, ev, seq): append and wait for the commit. */
+int
+ledger_append_wait(struct ledger *l, const struct hk_event *ev, uint64_t *seq)
+{
+	return ledger_append_vault_wait(l, ev, NULL, 0, seq);
+}
+
+/** ledger_vault_get(l, key, klen, out): a committed vault record. */
+int
+ledger_vault_get(struct ledger *l, const uint8_t *key, size_t klen,
+    struct hk_buf *out)
+{
+	MDB_txn *txn = NULL;
+	MDB_val k = {klen, (void *)key}, v;
+	int rc, r;
+
+	if (!l->has_vault)
+		return HK_ENOTFOUND;
+	if ((r = ledger_rtxn_begin(l, &txn)) != 0)
+		return r;
+	if ((rc = mdb_get(txn, l->vault, &k, &v)) == MDB_NOTFOUND)
+		r = HK_ENOTFOUND;
+	else if (rc != 0)
+		r = ledger_store_err(__func__, rc);
+	else
+		r = hk_buf_put(out, v.mv_data, v.mv_size);
+	ledger_rtxn_end(l, txn);
+	return r;
 }
 
 /** ledger_failure(l): NULL, or why the ledger stopped accepting writes. */

@@ -83,6 +83,45 @@ void ledger_close(struct ledger *l);
 HK_MUST_CHECK int ledger_append(struct ledger *l, const struct hk_event *ev,
     ledger_append_cb cb, void *arg);
 
+/*
+ * The vault: a table of the same LMDB environment for what must be durable
+ * with an event but must never enter the Merkle tree, the exports or the
+ * receipts: argon2id hashes, wrapped keys, encrypted attributes, enrollment
+ * code hashes (REG-1, REG-2). Records can be replaced and deleted (erasure).
+ * It is not verified by ledger_verify(). Callers encrypt what needs it.
+ * WARNING: LMDB does not wipe freed pages; a deleted record may survive in
+ * the file until its page is reused. Keep vault values encrypted or hashed
+ * so that a stale copy is useless without the HSM.
+ */
+struct ledger_vault_op {
+	const uint8_t *key;
+	size_t klen;        /* 1..LEDGER_VAULT_KEY_MAX */
+	const uint8_t *val; /* NULL: delete the record */
+	size_t vlen;
+};
+
+#define LEDGER_VAULT_KEY_MAX 128
+#define LEDGER_VAULT_VAL_MAX 65536
+
+/** ledger_append_vault(l, ev, ops, nops, cb, arg): ledger_append() whose
+ * commit also applies ${ops} (copied) to the vault, in the same
+ * transaction: both become durable together or not at all. HK_EINVAL for
+ * a bad op, otherwise as ledger_append(). */
+HK_MUST_CHECK int ledger_append_vault(struct ledger *l,
+    const struct hk_event *ev, const struct ledger_vault_op *ops, size_t nops,
+    ledger_append_cb cb, void *arg);
+
+/** ledger_append_vault_wait(l, ev, ops, nops, seq): the same, waiting for
+ * the commit. Not on an event loop thread. */
+HK_MUST_CHECK int ledger_append_vault_wait(struct ledger *l,
+    const struct hk_event *ev, const struct ledger_vault_op *ops, size_t nops,
+    uint64_t *seq);
+
+/** ledger_vault_get(l, key, klen, out): append the committed value of
+ * vault record ${key} to ${out}. 0, HK_ENOTFOUND or HK_ESTORE. */
+HK_MUST_CHECK int ledger_vault_get(struct ledger *l, const uint8_t *key,
+    size_t klen, struct hk_buf *out);
+
 /** ledger_append_wait(l, ev, seq): ledger_append() and wait for the
  * commit; ${seq} (may be NULL) receives the event's seq. Not on an event
  * loop thread. */

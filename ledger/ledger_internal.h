@@ -15,12 +15,14 @@ struct pending {
 	ledger_append_cb cb;
 	void *arg;
 	size_t mid_len;
-	uint8_t mid[]; /* hk_event_encode_mid() output */
+	size_t vault_len; /* serialised vault ops after mid (see ledger.c) */
+	uint8_t mid[];    /* hk_event_encode_mid() output, then vault ops */
 };
 
 struct ledger {
 	MDB_env *env;
-	MDB_dbi ev, h, cp, meta;
+	MDB_dbi ev, h, cp, meta, vault;
+	bool has_vault;
 	char origin[HK_EVENT_ORIGIN_MAX + 1];
 	char vkey[512];
 	bool readonly;

@@ -149,8 +149,17 @@ test_ACT3_core_refuses_malformed_messages(void **state)
 		{"type 3", BYTES("\x96\x01\x00\x00\x03\x80\x80"),
 		    "unknown request type"},
 		{"ctx lacks listener",
-		    BYTES("\x96\x01\x00\x00\x01\x81\x02\xa0\x80"),
-		    "ctx lacks listener or peer"},
+		    BYTES("\x96\x01\x00\x00\x01\x83\x02\xa0\x04\xa0\x06\xa0"
+			  "\x80"),
+		    "ctx lacks listener, peer, subject or request id"},
+		{"ctx lacks request id",
+		    BYTES("\x96\x01\x00\x00\x01\x83\x01\x01\x02\xa0\x04\xa0"
+			  "\x80"),
+		    "ctx lacks listener, peer, subject or request id"},
+		{"empty authorization",
+		    BYTES("\x96\x01\x00\x00\x01\x85\x01\x01\x02\xa0\x04\xa0"
+			  "\x05\xa0\x06\xa0\x80"),
+		    "authorization is not a non-empty str"},
 		{"unknown listener",
 		    BYTES("\x96\x01\x00\x00\x01\x82\x01\x07\x02\xa0\x80"),
 		    "unknown listener"},
@@ -165,13 +174,16 @@ test_ACT3_core_refuses_malformed_messages(void **state)
 			  "\x80"),
 		    "client fingerprint is not a 32-byte bin"},
 		{"body array",
-		    BYTES("\x96\x01\x00\x00\x01\x82\x01\x01\x02\xa0\x90"),
+		    BYTES("\x96\x01\x00\x00\x01\x84\x01\x01\x02\xa0\x04\xa0"
+			  "\x06\xa0\x90"),
 		    "body is not a map"},
 		{"trailing",
-		    BYTES("\x96\x01\x00\x00\x01\x82\x01\x01\x02\xa0\x80\x00"),
+		    BYTES("\x96\x01\x00\x00\x01\x84\x01\x01\x02\xa0\x04\xa0"
+			  "\x06\xa0\x80\x00"),
 		    "trailing bytes after the message"},
 		{"non-canonical id",
-		    BYTES("\x96\x01\x00\xcc\x01\x01\x82\x01\x01\x02\xa0\x80"),
+		    BYTES("\x96\x01\x00\xcc\x01\x01\x84\x01\x01\x02\xa0\x04"
+			  "\xa0\x06\xa0\x80"),
 		    "integer not in shortest form"},
 		{"bad utf8 peer",
 		    BYTES("\x96\x01\x00\x00\x01\x82\x01\x01\x02\xa1\xff\x80"),
@@ -184,8 +196,8 @@ test_ACT3_core_refuses_malformed_messages(void **state)
 	(void)state;
 	/* The minimal valid request decodes. */
 	assert_int_equal(hk_ipc_decode((const uint8_t *)"\x96\x01\x00\x00\x01"
-					   "\x82\x01\x01\x02\xa0\x80", 11, &out,
-			     &err), 0);
+					   "\x84\x01\x01\x02\xa0\x04\xa0\x06"
+					   "\xa0\x80", 15, &out, &err), 0);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int r = hk_ipc_decode(cases[i].b.p, cases[i].b.n, &out, &err);
 

@@ -358,6 +358,72 @@ test_SIG3_map_grows_under_readers(void **state)
 	fixture_free(&f);
 }
 
+/* The vault commits with its event, survives a restart, can be replaced
+ * and deleted, and never enters the tree, the receipts or verification. */
+static void
+test_REG1_vault_commits_with_its_event(void **state)
+{
+	struct ledger_verify_report rep;
+	struct hk_buf body = HK_BUF_INIT, v = HK_BUF_INIT, all = HK_BUF_INIT;
+	struct ledger_vault_op ops[2];
+	struct ledger_opts ro = {0};
+	struct hk_event ev;
+	struct fixture f;
+	uint64_t seq, size, i;
+
+	(void)state;
+	assert_int_equal(fixture_new(&f, ORIGIN), 0);
+	assert_int_equal(event_build(&ev, &body, HK_EV_CONFIG_APPLIED, "", "", 1,
+			     4), 0);
+	ops[0] = (struct ledger_vault_op){(const uint8_t *)"pin/c-1", 7,
+	    (const uint8_t *)"argon-hash-1", 12};
+	ops[1] = (struct ledger_vault_op){(const uint8_t *)"salt/s-1", 8,
+	    (const uint8_t *)"SALTSALT", 8};
+	assert_int_equal(ledger_append_vault_wait(f.l, &ev, ops, 2, &seq), 0);
+	assert_int_equal(ledger_vault_get(f.l, (const uint8_t *)"pin/c-1", 7,
+			     &v), 0);
+	assert_int_equal(v.len, 12);
+	assert_memory_equal(v.p, "argon-hash-1", 12);
+	/* Replace one, delete the other, in a second event. */
+	ops[0].val = (const uint8_t *)"argon-hash-2";
+	ops[1].val = NULL;
+	assert_int_equal(ledger_append_vault_wait(f.l, &ev, ops, 2, NULL), 0);
+	assert_int_equal(fixture_reopen(&f, NULL), 0);
+	hk_buf_reset(&v);
+	assert_int_equal(ledger_vault_get(f.l, (const uint8_t *)"pin/c-1", 7,
+			     &v), 0);
+	assert_memory_equal(v.p, "argon-hash-2", 12);
+	hk_buf_reset(&v);
+	assert_int_equal(ledger_vault_get(f.l, (const uint8_t *)"salt/s-1", 8,
+			     &v), HK_ENOTFOUND);
+	/* Not in any event or receipt, and verification is unaffected. */
+	assert_int_equal(ledger_size(f.l, &size, NULL), 0);
+	for (i = 0; i < size; i++)
+		assert_int_equal(ledger_event_get(f.l, i, &all), 0);
+	for (i = 0; i + 10 <= all.len; i++)
+		assert_memory_not_equal(all.p + i, "argon-hash", 10);
+	assert_int_equal(ledger_verify(f.l, NULL, 0, &rep), 0);
+	/* Bad ops are refused and change nothing. */
+	ops[0].klen = 0;
+	assert_int_equal(ledger_append_vault_wait(f.l, &ev, ops, 1, NULL),
+	    HK_EINVAL);
+	ops[0].klen = LEDGER_VAULT_KEY_MAX + 1;
+	assert_int_equal(ledger_append_vault_wait(f.l, &ev, ops, 1, NULL),
+	    HK_EINVAL);
+	assert_int_equal(ledger_size(f.l, &seq, NULL), 0);
+	assert_true(seq == size);
+	/* Readers see it too. */
+	ro.readonly = 1;
+	assert_int_equal(fixture_reopen(&f, &ro), 0);
+	hk_buf_reset(&v);
+	assert_int_equal(ledger_vault_get(f.l, (const uint8_t *)"pin/c-1", 7,
+			     &v), 0);
+	hk_buf_release(&body);
+	hk_buf_release(&v);
+	hk_buf_release(&all);
+	fixture_free(&f);
+}
+
 static void
 test_ledger_refusals(void **state)
 {
@@ -744,6 +810,7 @@ main(void)
 		cmocka_unit_test(test_SIG3_close_commits_everything_queued),
 		cmocka_unit_test(test_SIG3_fails_closed_after_a_failed_commit),
 		cmocka_unit_test(test_SIG3_map_grows_under_readers),
+		cmocka_unit_test(test_REG1_vault_commits_with_its_event),
 		cmocka_unit_test(test_ledger_refusals),
 		cmocka_unit_test(test_OPS4_verify_detects_every_tampering),
 		cmocka_unit_test(test_OPS4_truncated_file_refused),
