@@ -126,6 +126,7 @@ struct hsm_info {
 	char manufacturer[33];
 	unsigned lib_major, lib_minor;
 	unsigned sessions;
+	unsigned queue;		/* job queue depth */
 	bool has_eddsa;		/* CKM_EC_EDWARDS_KEY_PAIR_GEN + CKM_EDDSA */
 	bool has_rsa_pss;	/* CKM_RSA_PKCS_PSS */
 	unsigned long wrap_mech; /* mechanism used for imports, 0 if none */

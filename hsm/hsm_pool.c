@@ -664,6 +664,7 @@ threads_start(struct hsm_pool *p, unsigned qcap)
 	    (p->threads = calloc(p->nsessions, sizeof(*p->threads))) == NULL)
 		return HK_ENOMEM;
 	p->qcap = qcap;
+	p->info.queue = qcap;
 	for (i = 0; i < qcap; i++) {
 		p->jobs[i].next = p->job_free;
 		p->job_free = &p->jobs[i];

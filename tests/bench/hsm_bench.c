@@ -5,22 +5,31 @@
  * docs/benchmarks.md is adapter >= 95% of raw at the best thread count).
  * For P-256 ECDSA, RSA-2048 PKCS#1 v1.5 and Ed25519, and for a persistent
  * token key (what Hanko uses) and a session key (SoftHSM is faster with
- * those), at each thread count T it measures:
+ * those), at each thread count T it measures three paths:
  *   raw    T threads, one session each, C_SignInit + C_Sign in a loop;
  *   async  an adapter pool of T sessions and T workers fed by one
  *          submitting thread through hsm_key_sign_submit() (the daemon's
- *          path: the event loop submits, workers sign, callbacks complete);
+ *          path: the event loop submits, workers sign, callbacks complete;
+ *          a full queue answers busy and the submitter comes back when
+ *          about half of it has drained, as clients given 503 would);
  *   sync   T threads calling hsm_key_sign() on a pool of T sessions.
  * Adapter signatures include what the adapter adds: the key-handle cache,
  * the DigestInfo for RSA, the r||s to DER conversion for ECDSA.
  *
- *   hsm_bench [--seconds S] [--rounds R] [--threads 1,2,4]
- *             [--algs p256,rsa2048,ed25519] [--modes raw,async,sync]
- *             [--kinds token,session] [--queue SLOTS-PER-SESSION]
- *             [--module PATH] [--token LABEL --pin-file FILE]
+ * WARNING: shared VMs are noisy (a neighbour can halve a 2 s run). So the
+ * paths take turns in short slices (raw, async, sync, raw, ...) with every
+ * thread and pool of all three kept alive and parked between its turns;
+ * each path's rate is its signatures over its own slices (a slice ends
+ * when its last signature has completed), so a slow spell is spread over
+ * all three alike.
+ *
+ *   hsm_bench [--slices N] [--slice SECONDS] [--threads 1,2,4]
+ *             [--algs p256,rsa2048,ed25519] [--kinds token,session]
+ *             [--queue PER-WORKER] [--module PATH]
+ *             [--token LABEL --pin-file FILE]
  * Without --token it makes a throwaway SoftHSM token (softhsm2-util) in a
- * temporary directory. Each figure is the median of R interleaved rounds
- * of S seconds (defaults 3 and 1.5). Output: Markdown on stdout.
+ * temporary directory. Defaults: 40 slices of 0.1 s, an async queue of 32
+ * jobs per worker. Output: Markdown on stdout.
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -31,7 +40,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,44 +48,24 @@
 #include <p11-kit/pkcs11.h>
 
 #include "core/cli.h"
-#include "core/codec.h"
 #include "hsm/hsm.h"
 #include "hsm/hsm_der.h"
 
 #define MAXT 64
-#define MAXR 15
-/* Time before counting starts (sessions opened, caches warm). */
-#define WARMUP_NS 300000000L
+
+enum path { P_IDLE, P_RAW, P_ASYNC, P_SYNC, P_STOP };
+static const char *const path_names[] = {"idle", "raw", "async", "sync"};
 
 struct bench {
 	const char *module, *token, *pin_file;
-	double seconds;
-	unsigned rounds;
-	unsigned queue;		/* queue slots per session; 0 = default */
+	unsigned slices;
+	double slice;
+	unsigned queue;		/* async queue slots per worker */
 	unsigned threads[16], nthreads;
 	struct hsm_pool *main;
 	CK_FUNCTION_LIST *f;
 	CK_SLOT_ID slot;
 };
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-sleep_s(double s)
-{
-	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-
-	nanosleep(&ts, NULL);
-}
-
-/* ---- what to sign ------------------------------------------------------- */
 
 struct kase {
 	const char *name;
@@ -93,40 +81,101 @@ static const struct kase kases[] = {
 	{"Ed25519", HSM_ALG_ED25519, HSM_SIG_ED25519, HSM_HASH_NONE},
 };
 
-/* ---- raw module loop ---------------------------------------------------- */
-
-struct counter {
-	atomic_ulong n;
-	char pad[64 - sizeof(atomic_ulong)];
-};
-
-struct raw_arg {
+/* One measurement: the three paths for one key and thread count. */
+struct run {
 	struct bench *b;
 	const struct kase *k;
 	const uint8_t *id;
-	atomic_bool *stop;
-	struct counter *c;
-	atomic_int *errors;
+	unsigned T;
+	struct hsm_pool *apool, *spool;
+	/* The gate: which path may run; threads park between turns. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv, parked_cv;
+	int path;
+	atomic_int apath;
+	unsigned parked, nthreads;
+	atomic_ulong done[4];	/* signatures completed, per path */
+	atomic_ulong out;	/* async jobs accepted, not completed */
+	atomic_int errors;
 };
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Park until the gate opens for ${want}; returns the path then set. */
+static int
+gate_wait(struct run *r, int want)
+{
+	int p;
+
+	pthread_mutex_lock(&r->mu);
+	r->parked++;
+	pthread_cond_signal(&r->parked_cv);
+	while (r->path != want && r->path != P_STOP)
+		pthread_cond_wait(&r->cv, &r->mu);
+	r->parked--;
+	p = r->path;
+	pthread_mutex_unlock(&r->mu);
+	return p;
+}
+
+static void
+gate_set(struct run *r, int path)
+{
+	pthread_mutex_lock(&r->mu);
+	r->path = path;
+	atomic_store(&r->apath, path);
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Close the gate and wait until every thread is parked again (its last
+ * operation finished) and every accepted job has completed. */
+static void
+gate_close(struct run *r)
+{
+	gate_set(r, P_IDLE);
+	/* Sleep, never spin: a spinning controller would take CPU from the
+	 * workers draining the queue. */
+	pthread_mutex_lock(&r->mu);
+	while (r->parked < r->nthreads || atomic_load(&r->out) > 0)
+		pthread_cond_wait(&r->parked_cv, &r->mu);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static bool
+open_for(struct run *r, int path)
+{
+	return atomic_load_explicit(&r->apath, memory_order_relaxed) == path;
+}
+
+/* ---- the three paths ---------------------------------------------------- */
 
 static void *
 raw_thread(void *arg)
 {
-	struct raw_arg *a = arg;
-	CK_FUNCTION_LIST *f = a->b->f;
+	struct run *r = arg;
+	CK_FUNCTION_LIST *f = r->b->f;
 	CK_SESSION_HANDLE s;
 	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
 	CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)},
-	    {CKA_ID, (void *)a->id, HSM_KEYID_LEN}};
+	    {CKA_ID, (void *)r->id, HSM_KEYID_LEN}};
 	CK_OBJECT_HANDLE key;
 	CK_ULONG got = 0, siglen;
 	CK_MECHANISM m = {0, NULL, 0};
 	uint8_t dg[32], in[64], sig[HSM_SIG_MAX];
 	size_t inlen = 32;
+	bool ok = false;
 
 	RAND_bytes(dg, sizeof(dg));
 	memcpy(in, dg, 32);
-	switch (a->k->sc) {
+	switch (r->k->sc) {
 	case HSM_SIG_ECDSA:
 		m.mechanism = CKM_ECDSA;
 		break;
@@ -138,87 +187,132 @@ raw_thread(void *arg)
 		m.mechanism = CKM_RSA_PKCS;
 		if (hsm_der_digestinfo(HSM_HASH_SHA256, dg, 32, in, sizeof(in),
 			&inlen) != 0)
-			goto fail;
+			goto out;
 		break;
 	}
-	if (f->C_OpenSession(a->b->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
+	if (f->C_OpenSession(r->b->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
 		NULL, NULL, &s) != CKR_OK)
-		goto fail;
-	if (f->C_FindObjectsInit(s, t, 2) != CKR_OK ||
-	    f->C_FindObjects(s, &key, 1, &got) != CKR_OK ||
-	    f->C_FindObjectsFinal(s) != CKR_OK || got != 1)
-		goto fail_s;
-	while (!atomic_load_explicit(a->stop, memory_order_relaxed)) {
-		siglen = sizeof(sig);
-		if (f->C_SignInit(s, &m, key) != CKR_OK ||
-		    f->C_Sign(s, in, (CK_ULONG)inlen, sig, &siglen) != CKR_OK)
-			goto fail_s;
-		atomic_fetch_add_explicit(&a->c->n, 1, memory_order_relaxed);
-	}
+		goto out;
+	ok = f->C_FindObjectsInit(s, t, 2) == CKR_OK &&
+	    f->C_FindObjects(s, &key, 1, &got) == CKR_OK &&
+	    f->C_FindObjectsFinal(s) == CKR_OK && got == 1;
+	while (ok && gate_wait(r, P_RAW) == P_RAW)
+		while (open_for(r, P_RAW)) {
+			siglen = sizeof(sig);
+			if (f->C_SignInit(s, &m, key) != CKR_OK ||
+			    f->C_Sign(s, in, (CK_ULONG)inlen, sig, &siglen) !=
+				CKR_OK) {
+				ok = false;
+				break;
+			}
+			atomic_fetch_add_explicit(&r->done[P_RAW], 1,
+			    memory_order_relaxed);
+		}
 	f->C_CloseSession(s);
-	return NULL;
-fail_s:
-	f->C_CloseSession(s);
-fail:
-	atomic_fetch_add(a->errors, 1);
-	return NULL;
-}
-
-static unsigned long
-sum(struct counter *c, unsigned n)
-{
-	unsigned long t = 0;
-	unsigned i;
-
-	for (i = 0; i < n; i++)
-		t += atomic_load(&c[i].n);
-	return t;
-}
-
-/* Count over the measuring window after the warm-up. */
-static double
-window(struct bench *b, struct counter *c, unsigned n)
-{
-	struct timespec w = {0, WARMUP_NS};
-	unsigned long c0, c1;
-	double t0, t1;
-
-	nanosleep(&w, NULL);
-	c0 = sum(c, n);
-	t0 = now();
-	sleep_s(b->seconds);
-	c1 = sum(c, n);
-	t1 = now();
-	return (double)(c1 - c0) / (t1 - t0);
-}
-
-static double
-run_raw(struct bench *b, const struct kase *k, const uint8_t *id, unsigned T)
-{
-	static struct counter c[MAXT];
-	struct raw_arg a[MAXT];
-	pthread_t th[MAXT];
-	atomic_bool stop = false;
-	atomic_int errors = 0;
-	double rate;
-	unsigned i;
-
-	memset(c, 0, sizeof(c));
-	for (i = 0; i < T; i++) {
-		a[i] = (struct raw_arg){b, k, id, &stop, &c[i], &errors};
-		pthread_create(&th[i], NULL, raw_thread, &a[i]);
+out:
+	if (!ok) {
+		atomic_fetch_add(&r->errors, 1);
+		while (gate_wait(r, P_STOP) != P_STOP)
+			;
 	}
-	rate = window(b, c, T);
-	atomic_store(&stop, true);
-	for (i = 0; i < T; i++)
-		pthread_join(th[i], NULL);
-	return atomic_load(&errors) ? -1 : rate;
+	return NULL;
 }
 
-/* ---- through the adapter ------------------------------------------------ */
+static void
+async_done(void *arg, int rc, const uint8_t *sig, size_t siglen)
+{
+	struct run *r = arg;
+
+	(void)sig;
+	(void)siglen;
+	if (rc != 0)
+		atomic_fetch_add(&r->errors, 1);
+	else
+		atomic_fetch_add_explicit(&r->done[P_ASYNC], 1,
+		    memory_order_relaxed);
+	if (atomic_fetch_sub(&r->out, 1) == 1) {
+		/* The last one out wakes gate_close(). */
+		pthread_mutex_lock(&r->mu);
+		pthread_cond_broadcast(&r->parked_cv);
+		pthread_mutex_unlock(&r->mu);
+	}
+}
+
+/* After a busy answer, sleep until about half the queue has drained at
+ * the rate seen so far (1 to 50 ms). An event loop never polls: it
+ * answers 503 and the clients come back later. A fixed short poll here
+ * woke the submitter hundreds of times a second and measurably slowed
+ * the workers it preempted (RSA-2048, 2 threads: 88-92% of raw with a
+ * 2 ms poll, 97% with 20 ms). */
+static void
+submit_backoff(struct run *r, double t0, unsigned long c0, unsigned qcap)
+{
+	double rate = (double)(atomic_load(&r->done[P_ASYNC]) - c0) /
+	    (now() - t0);
+	double s = rate > 0 ? 0.5 * qcap / rate : 0.002;
+	struct timespec ts;
+
+	s = s < 0.001 ? 0.001 : s > 0.05 ? 0.05 : s;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)(s * 1e9);
+	nanosleep(&ts, NULL);
+}
+
+/* The event loop's part: submit while the gate is open. */
+static void *
+submit_thread(void *arg)
+{
+	struct run *r = arg;
+	struct hsm_info in;
+	uint8_t msg[32];
+	unsigned long c0;
+	double t0;
+	int rc;
+
+	RAND_bytes(msg, sizeof(msg));
+	hsm_pool_info(r->apool, &in);
+	while (gate_wait(r, P_ASYNC) == P_ASYNC) {
+		t0 = now();
+		c0 = atomic_load(&r->done[P_ASYNC]);
+		while (open_for(r, P_ASYNC)) {
+			atomic_fetch_add(&r->out, 1);
+			rc = hsm_key_sign_submit(r->apool, r->id, r->k->sc,
+			    r->k->hash, msg, 32, async_done, r);
+			if (rc == 0)
+				continue;
+			atomic_fetch_sub(&r->out, 1);
+			if (rc == HK_EBUSY)
+				submit_backoff(r, t0, c0, in.queue);
+			else
+				atomic_fetch_add(&r->errors, 1);
+		}
+	}
+	return NULL;
+}
+
+static void *
+sync_thread(void *arg)
+{
+	struct run *r = arg;
+	uint8_t in[32], sig[HSM_SIG_MAX];
+	size_t siglen;
+
+	RAND_bytes(in, sizeof(in));
+	while (gate_wait(r, P_SYNC) == P_SYNC)
+		while (open_for(r, P_SYNC)) {
+			if (hsm_key_sign(r->spool, r->id, r->k->sc, r->k->hash,
+				in, 32, sig, &siglen) != 0) {
+				atomic_fetch_add(&r->errors, 1);
+				break;
+			}
+			atomic_fetch_add_explicit(&r->done[P_SYNC], 1,
+			    memory_order_relaxed);
+		}
+	return NULL;
+}
 
 static struct hsm_pool *
-pool_for(struct bench *b, unsigned T)
+pool_for(struct bench *b, unsigned T, unsigned queue)
 {
 	struct hsm_opts o;
 	struct hsm_pool *p = NULL;
@@ -228,7 +322,7 @@ pool_for(struct bench *b, unsigned T)
 	o.token = b->token;
 	o.pin_file = b->pin_file;
 	o.sessions = T;
-	o.queue = b->queue * T; /* 0: the adapter's default */
+	o.queue = queue;
 	o.wait_ms = 60000;
 	if (hsm_pool_new(&o, &p) != 0) {
 		fprintf(stderr, "hsm_bench: cannot open a pool of %u\n", T);
@@ -237,184 +331,79 @@ pool_for(struct bench *b, unsigned T)
 	return p;
 }
 
-struct async_state {
-	struct counter done;
-	atomic_int errors;
-	atomic_bool stop;
-	atomic_ulong out;
-};
-
+/* One slice of ${path}: open the gate for ${len} seconds, close it, wait
+ * for the stragglers; add the signatures and the time to ${n} and ${t}. */
 static void
-async_done(void *arg, int r, const uint8_t *sig, size_t siglen)
+slice(struct run *r, int path, double len, double *n, double *t)
 {
-	struct async_state *st = arg;
+	unsigned long c0 = atomic_load(&r->done[path]);
+	struct timespec ts = {(time_t)len,
+	    (long)((len - (double)(time_t)len) * 1e9)};
+	double t0 = now();
 
-	(void)sig;
-	(void)siglen;
-	if (r != 0)
-		atomic_fetch_add(&st->errors, 1);
-	else
-		atomic_fetch_add_explicit(&st->done.n, 1,
-		    memory_order_relaxed);
-	atomic_fetch_sub(&st->out, 1);
+	gate_set(r, path);
+	nanosleep(&ts, NULL);
+	gate_close(r);
+	*t += now() - t0;
+	*n += (double)(atomic_load(&r->done[path]) - c0);
 }
 
-struct submit_arg {
-	struct hsm_pool *p;
-	const struct kase *k;
-	const uint8_t *id;
-	struct async_state *st;
-};
-
-/* The event loop's part: submit as fast as the pool accepts. */
-static void *
-submit_thread(void *arg)
+/* Measure raw, async and sync for one key and thread count: rates in
+ * ${rate}[P_RAW..P_SYNC]. */
+static void
+measure(struct bench *b, const struct kase *k, const uint8_t *id,
+    unsigned T, double rate[4])
 {
-	struct submit_arg *a = arg;
-	uint8_t in[32];
+	static struct run r;
+	pthread_t th[2 * MAXT + 1];
+	double n[4] = {0}, t[4] = {0}, wn = 0, wt = 0;
+	unsigned i, nth = 0, sl;
+	int p;
 
-	struct timespec backoff = {0, 2000000L};
-	int r;
-
-	RAND_bytes(in, sizeof(in));
-	while (!atomic_load_explicit(&a->st->stop, memory_order_relaxed)) {
-		atomic_fetch_add(&a->st->out, 1);
-		r = hsm_key_sign_submit(a->p, a->id, a->k->sc, a->k->hash, in,
-		    32, async_done, a->st);
-		if (r == 0)
-			continue;
-		atomic_fetch_sub(&a->st->out, 1);
-		/* A full queue answers busy at once; an event loop would
-		 * answer 503 and the client retry. Here: retry after 2 ms,
-		 * far less than the queued work (256 jobs per worker). */
-		if (r == HK_EBUSY)
-			nanosleep(&backoff, NULL);
-		else
-			atomic_fetch_add(&a->st->errors, 1);
-	}
-	return NULL;
-}
-
-static double
-run_async(struct bench *b, const struct kase *k, const uint8_t *id,
-    unsigned T)
-{
-	struct hsm_pool *p = pool_for(b, T);
-	static struct async_state st;
-	struct submit_arg a = {p, k, id, &st};
-	pthread_t th;
-	double rate;
-
-	memset(&st, 0, sizeof(st));
-	pthread_create(&th, NULL, submit_thread, &a);
-	rate = window(b, &st.done, 1);
-	atomic_store(&st.stop, true);
-	pthread_join(th, NULL);
-	while (atomic_load(&st.out) > 0)
-		sched_yield();
-	hsm_pool_free(p);
-	return atomic_load(&st.errors) ? -1 : rate;
-}
-
-struct sync_arg {
-	struct hsm_pool *p;
-	const struct kase *k;
-	const uint8_t *id;
-	atomic_bool *stop;
-	struct counter *c;
-	atomic_int *errors;
-};
-
-static void *
-sync_thread(void *arg)
-{
-	struct sync_arg *a = arg;
-	uint8_t in[32], sig[HSM_SIG_MAX];
-	size_t siglen;
-
-	RAND_bytes(in, sizeof(in));
-	while (!atomic_load_explicit(a->stop, memory_order_relaxed)) {
-		if (hsm_key_sign(a->p, a->id, a->k->sc, a->k->hash, in, 32, sig,
-			&siglen) != 0) {
-			atomic_fetch_add(a->errors, 1);
-			return NULL;
-		}
-		atomic_fetch_add_explicit(&a->c->n, 1, memory_order_relaxed);
-	}
-	return NULL;
-}
-
-static double
-run_sync(struct bench *b, const struct kase *k, const uint8_t *id,
-    unsigned T)
-{
-	struct hsm_pool *p = pool_for(b, T);
-	static struct counter c[MAXT];
-	struct sync_arg a[MAXT];
-	pthread_t th[MAXT];
-	atomic_bool stop = false;
-	atomic_int errors = 0;
-	double rate;
-	unsigned i;
-
-	memset(c, 0, sizeof(c));
+	memset(&r, 0, sizeof(r));
+	r.b = b;
+	r.k = k;
+	r.id = id;
+	r.T = T;
+	/* A queue short enough to drain within a few milliseconds when the
+	 * gate closes: with the default 256 jobs per worker an RSA slice
+	 * ran 0.2 s past its turn, and this VM's host slowed long bursts
+	 * more than short ones (async RSA-2048, 2 threads: 87-93% of raw
+	 * with the default queue). */
+	r.apool = pool_for(b, T, b->queue * T);
+	r.spool = pool_for(b, T, 0);
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.cv, NULL);
+	pthread_cond_init(&r.parked_cv, NULL);
+	r.nthreads = 2 * T + 1;
 	for (i = 0; i < T; i++) {
-		a[i] = (struct sync_arg){p, k, id, &stop, &c[i], &errors};
-		pthread_create(&th[i], NULL, sync_thread, &a[i]);
+		pthread_create(&th[nth++], NULL, raw_thread, &r);
+		pthread_create(&th[nth++], NULL, sync_thread, &r);
 	}
-	rate = window(b, c, T);
-	atomic_store(&stop, true);
-	for (i = 0; i < T; i++)
+	pthread_create(&th[nth++], NULL, submit_thread, &r);
+	pthread_mutex_lock(&r.mu);
+	while (r.parked < r.nthreads)
+		pthread_cond_wait(&r.parked_cv, &r.mu);
+	pthread_mutex_unlock(&r.mu);
+	/* Warm-up: one slice each, not counted. */
+	for (p = P_RAW; p <= P_SYNC; p++)
+		slice(&r, p, b->slice, &wn, &wt);
+	for (sl = 0; sl < b->slices; sl++)
+		for (p = P_RAW; p <= P_SYNC; p++)
+			slice(&r, p, b->slice, &n[p], &t[p]);
+	gate_set(&r, P_STOP);
+	for (i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
-	hsm_pool_free(p);
-	return atomic_load(&errors) ? -1 : rate;
+	hsm_pool_free(r.apool);
+	hsm_pool_free(r.spool);
+	pthread_mutex_destroy(&r.mu);
+	pthread_cond_destroy(&r.cv);
+	pthread_cond_destroy(&r.parked_cv);
+	for (p = P_RAW; p <= P_SYNC; p++)
+		rate[p] = atomic_load(&r.errors) ? -1 : n[p] / t[p];
 }
 
-static int
-cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(const double *v, unsigned n)
-{
-	double s[MAXR];
-
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_d);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-static double
-dmax(double a, double b)
-{
-	return a > b ? a : b;
-}
-
-static double
-lo(const double *v, unsigned n)
-{
-	double m = v[0];
-	unsigned i;
-
-	for (i = 1; i < n; i++)
-		m = v[i] < m ? v[i] : m;
-	return m;
-}
-
-static double
-hi(const double *v, unsigned n)
-{
-	double m = v[0];
-	unsigned i;
-
-	for (i = 1; i < n; i++)
-		m = v[i] > m ? v[i] : m;
-	return m;
-}
+/* ---- set-up ------------------------------------------------------------- */
 
 /* Whether the comma-separated ${list} holds ${word}. */
 static bool
@@ -435,6 +424,7 @@ has(const char *list, const char *word)
 /* ---- set-up ------------------------------------------------------------- */
 
 static char tmpdir[64];
+
 
 static void
 make_token(struct bench *b)
@@ -546,57 +536,53 @@ environment(struct bench *b)
 	    sysconf(_SC_NPROCESSORS_ONLN), u.sysname, u.release);
 	printf("- module: %s %u.%u (%s), token \"%s\" (%s)\n", in.library,
 	    in.lib_major, in.lib_minor, b->module, in.token, in.model);
-	printf("- %s; %u interleaved rounds of %.1f s per figure, each "
-	       "after %.1f s warm-up\n\n",
-	    OpenSSL_version(OPENSSL_VERSION), b->rounds, b->seconds,
-	    WARMUP_NS / 1e9);
+	printf("- %s; per figure %u slices of %.2f s for each path, the "
+	       "paths taking turns slice by slice; async queue %u jobs per "
+	       "worker\n\n",
+	    OpenSSL_version(OPENSSL_VERSION), b->slices, b->slice, b->queue);
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *usage = "hsm_bench [--seconds S] [--rounds R] "
-			    "[--threads 1,2,4] "
-			    "[--algs p256,rsa2048,ed25519] [--modes raw,async,"
-			    "sync] [--kinds token,session] [--queue N] "
-			    "[--module PATH] "
-			    "[--token LABEL --pin-file FILE]";
-	const char *secs = "1.5", *rounds = "3", *queue = "0";
-	const char *threads = NULL, *algs = "p256,rsa2048,ed25519";
-	const char *modes = "raw,async,sync", *kinds = "token,session";
-	struct cli_opt opts[] = {{"seconds", &secs}, {"threads", &threads},
-	    {"algs", &algs}, {"module", NULL}, {"token", NULL},
-	    {"pin-file", NULL}, {"modes", &modes}, {"kinds", &kinds},
-	    {"rounds", &rounds}, {"queue", &queue},
-	    {NULL, NULL}};
+	const char *usage = "hsm_bench [--slices N] [--slice SECONDS] "
+			    "[--threads 1,2,4] [--algs p256,rsa2048,ed25519] "
+			    "[--kinds token,session] [--queue PER-WORKER] "
+			    "[--module PATH] [--token LABEL --pin-file FILE]";
+	const char *slices = "40", *slicelen = "0.1", *threads = NULL;
+	const char *queue = "32";
+	const char *algs = "p256,rsa2048,ed25519", *kinds = "token,session";
+	struct cli_opt opts[] = {{"slices", &slices}, {"slice", &slicelen},
+	    {"threads", &threads}, {"algs", &algs}, {"kinds", &kinds},
+	    {"module", NULL}, {"token", NULL}, {"pin-file", NULL},
+	    {"queue", &queue}, {NULL, NULL}};
 	struct bench b;
 	struct hsm_opts o;
 	struct hsm_keyinfo keys[3][2];
-	double raw[16], as[16], sy[16], braw, bas, bsy, xraw, xas, xsy;
-	double rr[MAXR], ra[MAXR], rs[MAXR];
-	unsigned ti, kind, T, braw_t, bas_t, bsy_t, r;
+	double rate[16][4], best[4];
+	unsigned ti, kind, T, bt[4];
 	char buf[128], *tok;
 	size_t k;
+	int p;
 
 	memset(&b, 0, sizeof(b));
 	b.module = HSM_MODULE_DEFAULT;
-	opts[3].val = &b.module;
-	opts[4].val = &b.token;
-	opts[5].val = &b.pin_file;
+	opts[5].val = &b.module;
+	opts[6].val = &b.token;
+	opts[7].val = &b.pin_file;
 	if (cli_parse(argc - 1, argv + 1, opts, usage) != 0)
 		return 2;
-	b.seconds = atof(secs);
-	if (b.seconds <= 0)
-		b.seconds = 1.5;
+	b.slices = (unsigned)atoi(slices);
 	b.queue = (unsigned)atoi(queue);
-	b.rounds = (unsigned)atoi(rounds);
-	if (b.rounds == 0 || b.rounds > MAXR)
-		b.rounds = 3;
+	b.slice = atof(slicelen);
+	if (b.slices == 0 || b.slice <= 0 || b.queue == 0) {
+		fprintf(stderr, "usage: %s\n", usage);
+		return 2;
+	}
 	if (threads == NULL) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 		snprintf(buf, sizeof(buf), "1,2,%ld", n > 1 ? 2 * n : 4);
-		threads = buf;
 	} else {
 		snprintf(buf, sizeof(buf), "%s", threads);
 	}
@@ -623,7 +609,7 @@ main(int argc, char **argv)
 	for (k = 0; k < 3; k++) {
 		if (!has(algs, hsm_alg_name(kases[k].alg)))
 			continue;
-		/* Same key objects for raw and adapter: one token key, one
+		/* The same key objects for every path: one token key, one
 		 * session key (owned by the main pool's session). */
 		if (hsm_key_generate(b.main, kases[k].alg, "bench-token", 0,
 			&keys[k][0]) != 0 ||
@@ -641,70 +627,34 @@ main(int argc, char **argv)
 			       "async (pool+workers) /s | async/raw | adapter "
 			       "sync /s | sync/raw |\n|---|---|---|---|---|---|"
 			       "\n");
-			braw = bas = bsy = 0;
-			braw_t = bas_t = bsy_t = 0;
-			xraw = xas = xsy = 0;
+			memset(best, 0, sizeof(best));
+			memset(bt, 0, sizeof(bt));
 			for (ti = 0; ti < b.nthreads; ti++) {
 				T = b.threads[ti];
-				/* Interleaved rounds, medians: this class of
-				 * VM is noisy (steal time), and a slow spell
-				 * then hits every mode alike. */
-				for (r = 0; r < b.rounds; r++) {
-					rr[r] = ra[r] = rs[r] = 0;
-					if (has(modes, "raw"))
-						rr[r] = run_raw(&b, &kases[k],
-						    keys[k][kind].id, T);
-					if (has(modes, "async"))
-						ra[r] = run_async(&b,
-						    &kases[k],
-						    keys[k][kind].id, T);
-					if (has(modes, "sync"))
-						rs[r] = run_sync(&b, &kases[k],
-						    keys[k][kind].id, T);
-				}
-				raw[ti] = median(rr, b.rounds);
-				as[ti] = median(ra, b.rounds);
-				sy[ti] = median(rs, b.rounds);
-				printf("| %u | %.0f (%.0f-%.0f) | %.0f (%.0f-"
-				       "%.0f) | %.1f%% | %.0f (%.0f-%.0f) | "
+				measure(&b, &kases[k], keys[k][kind].id, T,
+				    rate[ti]);
+				printf("| %u | %.0f | %.0f | %.1f%% | %.0f | "
 				       "%.1f%% |\n",
-				    T, raw[ti], lo(rr, b.rounds),
-				    hi(rr, b.rounds), as[ti], lo(ra, b.rounds),
-				    hi(ra, b.rounds), 100.0 * as[ti] / raw[ti],
-				    sy[ti], lo(rs, b.rounds), hi(rs, b.rounds),
-				    100.0 * sy[ti] / raw[ti]);
+				    T, rate[ti][P_RAW], rate[ti][P_ASYNC],
+				    100.0 * rate[ti][P_ASYNC] / rate[ti][P_RAW],
+				    rate[ti][P_SYNC],
+				    100.0 * rate[ti][P_SYNC] / rate[ti][P_RAW]);
 				fflush(stdout);
-				/* Best of N: interference only ever slows a
-				 * run down, so the fastest round is the
-				 * closest to each path's capacity. */
-				xraw = dmax(xraw, hi(rr, b.rounds));
-				xas = dmax(xas, hi(ra, b.rounds));
-				xsy = dmax(xsy, hi(rs, b.rounds));
-				if (raw[ti] > braw) {
-					braw = raw[ti];
-					braw_t = T;
-				}
-				if (as[ti] > bas) {
-					bas = as[ti];
-					bas_t = T;
-				}
-				if (sy[ti] > bsy) {
-					bsy = sy[ti];
-					bsy_t = T;
-				}
+				for (p = P_RAW; p <= P_SYNC; p++)
+					if (rate[ti][p] > best[p]) {
+						best[p] = rate[ti][p];
+						bt[p] = T;
+					}
 			}
-			printf("\nMedians of %u rounds (min-max in brackets). "
-			       "Best thread count by median: raw %.0f/s (%u "
-			       "threads), adapter async %.0f/s (%u), sync "
-			       "%.0f/s (%u): adapter/raw async %.1f%%, sync "
-			       "%.1f%%. Best single rounds: raw %.0f/s, async "
-			       "%.0f/s, sync %.0f/s: **adapter/raw at the best "
-			       "thread count, best of %u: async %.1f%%, sync "
+			printf("\nBest thread count: %s %.0f/s (%u), %s "
+			       "%.0f/s (%u), %s %.0f/s (%u); **adapter/raw at "
+			       "the best thread count: async %.1f%%, sync "
 			       "%.1f%%**\n\n",
-			    b.rounds, braw, braw_t, bas, bas_t, bsy, bsy_t,
-			    100.0 * bas / braw, 100.0 * bsy / braw, xraw, xas,
-			    xsy, b.rounds, 100.0 * xas / xraw,
-			    100.0 * xsy / xraw);
+			    path_names[P_RAW], best[P_RAW], bt[P_RAW],
+			    path_names[P_ASYNC], best[P_ASYNC], bt[P_ASYNC],
+			    path_names[P_SYNC], best[P_SYNC], bt[P_SYNC],
+			    100.0 * best[P_ASYNC] / best[P_RAW],
+			    100.0 * best[P_SYNC] / best[P_RAW]);
 		}
 		if (hsm_key_destroy(b.main, keys[k][0].id) != 0 ||
 		    hsm_key_destroy(b.main, keys[k][1].id) != 0)
