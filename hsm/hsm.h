@@ -81,6 +81,7 @@ enum hsm_hash {
 enum hsm_kind {
 	HSM_KIND_SIGN = 1,	/* a signing key pair */
 	HSM_KIND_UNWRAP = 2,	/* an AES import key, usable only to unwrap */
+	HSM_KIND_SEAL = 3,	/* an AES-GCM key, only to encrypt/decrypt */
 };
 
 /* hsm_key_generate() flags. */
@@ -297,6 +298,34 @@ HK_MUST_CHECK int hsm_key_import(struct hsm_pool *p,
     const uint8_t kek[static HSM_KEYID_LEN], enum hsm_alg alg,
     const char *label, const uint8_t *wrapped, size_t wlen,
     const uint8_t *spki, size_t spkilen, struct hsm_keyinfo *out);
+
+/* Sealing data under a key that never leaves the module: AES-256-GCM,
+ * 12-byte IV from the module RNG, 16-byte tag. A sealed blob is
+ * IV || ciphertext || tag, HSM_SEAL_OVERHEAD bytes longer than the input. */
+#define HSM_SEAL_OVERHEAD (12 + 16)
+#define HSM_SEAL_MAX 4096 /* largest input */
+
+/** hsm_sealkey_generate(p, label, out): generate an AES-256 key inside the
+ * module: persistent, sensitive, not extractable, usable only to encrypt
+ * and decrypt with CKM_AES_GCM. For the vault's data keys (REG-1): whoever
+ * copies the state directory without the HSM learns nothing. 0 or HK_E*. */
+HK_MUST_CHECK int hsm_sealkey_generate(struct hsm_pool *p, const char *label,
+    struct hsm_keyinfo *out);
+
+/** hsm_seal(p, id, aad, aadlen, in, inlen, out, outlen): encrypt ${in}
+ * (at most HSM_SEAL_MAX bytes) with seal key ${id}, authenticating ${aad}
+ * too; ${out} holds inlen + HSM_SEAL_OVERHEAD bytes. 0, HK_EINVAL,
+ * HK_ENOTFOUND, HK_EBUSY or HK_E*. Any non-loop thread. */
+HK_MUST_CHECK int hsm_seal(struct hsm_pool *p,
+    const uint8_t id[static HSM_KEYID_LEN], const uint8_t *aad, size_t aadlen,
+    const uint8_t *in, size_t inlen, uint8_t *out, size_t *outlen);
+
+/** hsm_unseal(p, id, aad, aadlen, in, inlen, out, outlen): the inverse;
+ * HK_EVERIFY when ${in} or ${aad} was altered or the key is another.
+ * ${out} holds inlen - HSM_SEAL_OVERHEAD bytes. */
+HK_MUST_CHECK int hsm_unseal(struct hsm_pool *p,
+    const uint8_t id[static HSM_KEYID_LEN], const uint8_t *aad, size_t aadlen,
+    const uint8_t *in, size_t inlen, uint8_t *out, size_t *outlen);
 
 /** hsm_token_init(module, label, so_pin_file, user_pin_file): initialise
  * a free token of ${module} (NULL: default) with ${label}, the security
