@@ -100,6 +100,66 @@ enum {
 	HK_BODY_ROTATE_NEW_VKEY = 2,   /* str */
 };
 
+/* Body keys of the lifecycle events (issue 5; docs/ledger-format.md).
+ * Personal data never goes into a body: only ids, hashes, fingerprints,
+ * public keys and states. */
+enum {
+	/* privileged_user.added / .changed */
+	HK_BODY_PU_FINGERPRINT = 1, /* bin(32): client certificate SHA-256 */
+	HK_BODY_PU_SUBJECT = 2,     /* str: the certificate's subject */
+	HK_BODY_PU_ROLE = 3,        /* str */
+	HK_BODY_PU_ACTIVE = 4,      /* bool */
+	HK_BODY_PU_APPROVAL = 5,    /* str: approval id, "" at bootstrap */
+	/* admin.request */
+	HK_BODY_AR_OPERATION = 1,   /* str */
+	HK_BODY_AR_TARGET = 2,      /* str */
+	HK_BODY_AR_OUTCOME = 3,     /* str: "allowed" or "refused" */
+	HK_BODY_AR_STATUS = 4,      /* uint: the HTTP status answered */
+	HK_BODY_AR_REASON = 5,      /* str: why refused */
+	/* approval.requested / .granted / .rejected */
+	HK_BODY_AP_ID = 1,          /* str */
+	HK_BODY_AP_OPERATION = 2,   /* str: user.add, user.remove,
+				       credential.unlock, credential.destroy */
+	HK_BODY_AP_TARGET = 3,      /* str */
+	HK_BODY_AP_EXPIRES = 4,     /* uint: ms since the epoch */
+	HK_BODY_AP_ROLE = 5,        /* str (user.add) */
+	HK_BODY_AP_CERT = 6,        /* bin: certificate DER (user.add) */
+	HK_BODY_AP_REASON = 7,      /* str (credential.destroy; rejections) */
+	/* signer.registered / signer.erased */
+	HK_BODY_SG_KIND = 1,        /* str: "natural" or "legal" */
+	HK_BODY_SG_COMMITMENT = 2,  /* bin(32): HMAC of the attributes */
+	HK_BODY_SG_REASON = 3,      /* str (erasure) */
+	/* credential.created */
+	HK_BODY_CR_ALGORITHM = 1,   /* str */
+	HK_BODY_CR_LEVEL = 2,       /* uint: 1 or 2 */
+	HK_BODY_CR_CODE_EXPIRES = 3, /* uint: ms since the epoch */
+	/* key.generated / key.imported */
+	HK_BODY_KEY_ALGORITHM = 1,  /* str */
+	HK_BODY_KEY_ID = 2,         /* bin(16): CKA_ID in the HSM */
+	HK_BODY_KEY_FINGERPRINT = 3, /* bin(32): SHA-256 of the SPKI */
+	HK_BODY_KEY_SPKI = 4,       /* bin: SubjectPublicKeyInfo DER */
+	HK_BODY_KEY_RENEWAL = 5,    /* bool */
+	/* csr.issued / csr.confirmed */
+	HK_BODY_CSR_SHA256 = 1,     /* bin(32): SHA-256 of the CSR DER */
+	/* certificate.bound */
+	HK_BODY_CERT_FINGERPRINT = 1, /* bin(32) */
+	HK_BODY_CERT_NOT_BEFORE = 2,  /* uint: seconds since the epoch */
+	HK_BODY_CERT_NOT_AFTER = 3,   /* uint */
+	HK_BODY_CERT_ISSUER = 4,      /* str */
+	HK_BODY_CERT_SERIAL = 5,      /* str: hex */
+	HK_BODY_CERT_KEY_ID = 6,      /* bin(16): the key it certifies */
+	/* credential.suspended / .resumed */
+	HK_BODY_SUSP_REASON = 1,    /* str */
+	HK_BODY_SUSP_BY = 2,        /* str: "signer" or "administrator" */
+	/* key.destroyed */
+	HK_BODY_DESTROY_REASON = 1, /* str: renewal, revocation, termination */
+	HK_BODY_DESTROY_KEY_ID = 2, /* bin(16) */
+	HK_BODY_DESTROY_APPROVAL = 3, /* str */
+	/* credential.locked / .unlocked */
+	HK_BODY_LOCK_APPROVAL = 1,  /* str */
+	HK_BODY_LOCK_FAILURES = 2,  /* uint */
+};
+
 /*
  * A decoded (or to-be-encoded) event. All hk_bytes fields are borrowed: from
  * the decoded buffer, or from the caller when encoding.

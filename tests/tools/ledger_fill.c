@@ -85,7 +85,7 @@ lifecycle(uint64_t count, uint64_t seed)
 	if (st == NULL || hk_state_replay(st, l, NULL) != 0)
 		return 1;
 	while (n < count) {
-		if (lifecycle_next(&rnd, 50, &ev, &body, s, c, n) != 0)
+		if (lifecycle_next(&rnd, 50, &ev, &body, s, c) != 0)
 			return 1;
 		if (hk_state_check(st, &ev, &why) != 0)
 			continue;
