@@ -35,6 +35,8 @@ hk_strerror(int err)
 	case HK_ESELFTEST: return "self-test failed";
 	case HK_EPROTO: return "protocol violation by the peer";
 	case HK_ETRUNCATED: return "connection truncated (no clean close)";
+	case HK_EREPLAY: return "one-time value replayed";
+	case HK_EPOLICY: return "refused by policy";
 	}
 	return "unknown error";
 }

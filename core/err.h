@@ -38,6 +38,8 @@ enum hk_err {
 	HK_ESELFTEST = -25,	/* a power-up or conditional self-test failed */
 	HK_EPROTO = -26,	/* the peer violated a protocol */
 	HK_ETRUNCATED = -27,	/* peer closed without a clean close */
+	HK_EREPLAY = -28,	/* a one-time value was presented again */
+	HK_EPOLICY = -29,	/* well-formed but refused by policy */
 };
 
 /** hk_strerror(err): a static, human-readable name for ${err}; never NULL. */
