@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/x509.h>
 #include <sodium.h>
 
 #include "core/ckpt.h"
@@ -36,6 +37,9 @@
 
 struct init {
 	const char *state, *origin, *signing, *admin, *module, *token, *pin;
+	const char *trusted;           /* --trusted-cas FILE */
+	char *trusted_pem;             /* its contents */
+	struct ledger *ledger;         /* open for the bootstrap events */
 	char path[16][HK_CONFIG_PATH_MAX];
 	int npath;
 };
@@ -97,6 +101,30 @@ write_pin(const char *path)
 	return r;
 }
 
+/* read_text(path): a whole small text file, NUL-terminated; NULL on
+ * error. */
+static char *
+read_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	if ((buf = calloc(1, 1 << 20)) != NULL) {
+		n = fread(buf, 1, (1 << 20) - 1, f);
+		if (ferror(f) || !feof(f)) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
 /* The unprivileged user the front runs as when hankod starts as root. */
 static int
 front_user(const char *name)
@@ -122,44 +150,110 @@ front_user(const char *name)
 	return 0;
 }
 
+/* The first administrator and security officer (OPS-1, OPS-2): recorded as
+ * privileged users by the system at init, with no approval (there is no
+ * one to approve yet); every later change needs dual control. */
+static int
+bootstrap_user(struct ledger *l, const struct hk_pki_cert *c,
+    const char *role)
+{
+	struct hk_buf body = HK_BUF_INIT;
+	struct hk_mpk_writer w;
+	struct hk_event ev;
+	uint8_t fp[32];
+	char subject[256];
+	int r;
+
+	if ((r = hk_pki_fingerprint(c->cert, fp)) != 0)
+		return r;
+	X509_NAME_oneline(X509_get_subject_name(c->cert), subject,
+	    sizeof(subject));
+	hk_mpk_writer_init(&w, &body);
+	hk_mpk_put_map(&w, 5);
+	hk_mpk_put_uint(&w, HK_BODY_PU_FINGERPRINT);
+	hk_mpk_put_bin(&w, fp, 32);
+	hk_mpk_put_uint(&w, HK_BODY_PU_SUBJECT);
+	hk_mpk_put_cstr(&w, subject);
+	hk_mpk_put_uint(&w, HK_BODY_PU_ROLE);
+	hk_mpk_put_cstr(&w, role);
+	hk_mpk_put_uint(&w, HK_BODY_PU_ACTIVE);
+	hk_mpk_put_bool(&w, true);
+	hk_mpk_put_uint(&w, HK_BODY_PU_APPROVAL);
+	hk_mpk_put_cstr(&w, "");
+	if ((r = hk_mpk_writer_status(&w)) == 0) {
+		memset(&ev, 0, sizeof(ev));
+		ev.type = HK_EV_PRIV_USER_ADDED;
+		ev.actor_kind = HK_ACTOR_SYSTEM;
+		ev.actor_id = (struct hk_bytes){(const uint8_t *)"hanko-init", 10};
+		ev.actor_channel = HK_CHANNEL_LOCAL;
+		ev.body = (struct hk_bytes){body.p, body.len};
+		r = ledger_append_wait(l, &ev, NULL);
+	}
+	hk_buf_release(&body);
+	return r;
+}
+
+static int
+bootstrap_users(struct init *in, const struct hk_pki_cert *adm,
+    const struct hk_pki_cert *so)
+{
+	int r;
+
+	if ((r = bootstrap_user(in->ledger, adm, "administrator")) != 0 ||
+	    (r = bootstrap_user(in->ledger, so, "security_officer")) != 0)
+		fprintf(stderr, "hanko: cannot record the first privileged "
+				"users: %s\n", hk_strerror(r));
+	return r;
+}
+
 static int
 make_pki(struct init *in)
 {
-	struct hk_pki_cert ca = {0}, srv = {0}, adm = {0};
+	struct hk_pki_cert ca = {0}, srv = {0}, adm = {0}, so = {0};
 	int r;
 
 	if ((r = mkdir_0700(join(in, "tls"))) != 0 ||
 	    (r = mkdir_0700(join(in, "ca"))) != 0 ||
-	    (r = mkdir_0700(join(in, "admin"))) != 0)
+	    (r = mkdir_0700(join(in, "admin"))) != 0 ||
+	    (r = mkdir_0700(join(in, "so"))) != 0)
 		return r;
 	if ((r = hk_pki_issue(NULL, "Hanko operator CA", HK_PKI_CA, 3650,
 		 &ca)) != 0 ||
 	    (r = hk_pki_issue(&ca, "localhost", HK_PKI_SERVER, 825, &srv)) !=
 		0 ||
 	    (r = hk_pki_issue(&ca, "admin", HK_PKI_CLIENT, 730, &adm)) != 0 ||
+	    (r = hk_pki_issue(&ca, "security-officer", HK_PKI_CLIENT, 730,
+		 &so)) != 0 ||
 	    (r = hk_pki_write(&ca, join(in, "ca/operator-ca.crt"),
 		 join(in, "ca/operator-ca.key"))) != 0 ||
 	    (r = hk_pki_write(&srv, join(in, "tls/server.crt"),
 		 join(in, "tls/server.key"))) != 0 ||
 	    (r = hk_pki_write(&adm, join(in, "admin/admin.crt"),
-		 join(in, "admin/admin.key"))) != 0)
+		 join(in, "admin/admin.key"))) != 0 ||
+	    (r = hk_pki_write(&so, join(in, "so/so.crt"),
+		 join(in, "so/so.key"))) != 0 ||
+	    (r = write_new(join(in, "ca/trusted-cas.pem"),
+		 in->trusted_pem != NULL ? in->trusted_pem : "")) != 0 ||
+	    (r = bootstrap_users(in, &adm, &so)) != 0)
 		fprintf(stderr, "hanko: cannot create the certificates: %s\n",
 		    hk_strerror(r));
 	hk_pki_cert_release(&ca);
 	hk_pki_cert_release(&srv);
 	hk_pki_cert_release(&adm);
+	hk_pki_cert_release(&so);
 	return r;
 }
 
 static int
 write_config(struct init *in, const char *origin, const uint8_t id[16],
-    int embedded)
+    const uint8_t vault[16], int embedded)
 {
-	char keyhex[33], text[4096], when[32];
+	char keyhex[33], vaulthex[33], text[4096], when[32];
 	time_t now = time(NULL);
 	struct tm tm;
 
 	hk_hex_encode(keyhex, id, 16);
+	hk_hex_encode(vaulthex, vault, 16);
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	snprintf(text, sizeof(text),
@@ -172,7 +266,10 @@ write_config(struct init *in, const char *origin, const uint8_t id[16],
 	    "module = %s\n"
 	    "token = %s\n"
 	    "pin_file = %s\n"
+	    "vault_key = %s\n"
 	    "%s%s%s"
+	    "[ca]\n"
+	    "trusted = ca/trusted-cas.pem\n"
 	    "[signing]\n"
 	    "listen = %s\n"
 	    "cert = tls/server.crt\n"
@@ -185,7 +282,7 @@ write_config(struct init *in, const char *origin, const uint8_t id[16],
 	    HK_SOFTWARE, when, origin, keyhex,
 	    in->module ? in->module : HSM_MODULE_DEFAULT,
 	    in->token ? in->token : EMBEDDED_TOKEN,
-	    in->pin ? in->pin : "hsm.pin",
+	    in->pin ? in->pin : "hsm.pin", vaulthex,
 	    embedded ? "softhsm_conf = " : "", embedded ? "softhsm/softhsm2.conf" :
 							 "",
 	    embedded ? "\n" : "", in->signing, in->admin);
@@ -199,16 +296,17 @@ cli_init_main(int argc, char **argv)
 	const char *usage = "hanko init --state DIR [--origin ORIGIN] "
 			    "[--signing-listen HOST:PORT] [--admin-listen "
 			    "HOST:PORT] [--module PATH --token LABEL --pin-file "
-			    "FILE]";
+			    "FILE] [--trusted-cas PEM]";
 	struct init in;
 	const struct cli_opt opts[] = {{"state", &in.state},
 	    {"origin", &in.origin}, {"signing-listen", &in.signing},
 	    {"admin-listen", &in.admin}, {"module", &in.module},
-	    {"token", &in.token}, {"pin-file", &in.pin}, {NULL, NULL}};
+	    {"token", &in.token}, {"pin-file", &in.pin},
+	    {"trusted-cas", &in.trusted}, {NULL, NULL}};
 	struct hsm_pool *pool = NULL;
 	struct hsm_opts ho;
 	struct hsm_info info;
-	struct hsm_keyinfo ck;
+	struct hsm_keyinfo ck, vk;
 	struct hk_ckpt *ckpt = NULL;
 	struct hk_buf vkey = HK_BUF_INIT, body = HK_BUF_INIT;
 	struct hk_event ev;
@@ -230,6 +328,11 @@ cli_init_main(int argc, char **argv)
 		return CLI_ERROR;
 	}
 	embedded = in.module == NULL;
+	if (in.trusted != NULL && (in.trusted_pem = read_text(in.trusted)) ==
+	    NULL) {
+		fprintf(stderr, "hanko: cannot read %s\n", in.trusted);
+		return CLI_ERROR;
+	}
 	if (in.origin == NULL) {
 		randombytes_buf(rnd, sizeof(rnd));
 		memcpy(gen, "localhost/hanko/", 16);
@@ -295,6 +398,7 @@ cli_init_main(int argc, char **argv)
 	}
 	if ((r = hsm_key_generate(pool, HSM_ALG_ED25519, "hanko-checkpoint", 0,
 		 &ck)) != 0 ||
+	    (r = hsm_sealkey_generate(pool, "hanko-vault", &vk)) != 0 ||
 	    (r = hk_ckpt_open(pool, ck.id, origin, &ckpt)) != 0 ||
 	    (r = ledger_note_vkey(origin, hk_ckpt_signer(ckpt)->pub, &vkey)) !=
 		0 ||
@@ -312,13 +416,15 @@ cli_init_main(int argc, char **argv)
 	ev.actor_channel = HK_CHANNEL_LOCAL;
 	ev.body = (struct hk_bytes){body.p, body.len};
 	if ((r = ledger_create(join(&in, HK_STATE_LEDGER), origin,
-		 hk_ckpt_signer(ckpt), &ev)) != 0) {
+		 hk_ckpt_signer(ckpt), &ev)) != 0 ||
+	    (r = ledger_open(join(&in, HK_STATE_LEDGER), NULL,
+		 hk_ckpt_signer(ckpt), &in.ledger)) != 0) {
 		fprintf(stderr, "hanko: cannot create the ledger: %s\n",
 		    hk_strerror(r));
 		goto out;
 	}
 	if ((r = make_pki(&in)) != 0 || (r = front_user("hanko-front")) != 0 ||
-	    (r = write_config(&in, origin, ck.id, embedded)) != 0)
+	    (r = write_config(&in, origin, ck.id, vk.id, embedded)) != 0)
 		goto out;
 	hk_hex_encode(keyhex, ck.id, sizeof(ck.id));
 	printf("Hanko initialised in %s\n"
@@ -329,12 +435,14 @@ cli_init_main(int argc, char **argv)
 	       "  admin API     https://%s/ (client certificate required)\n"
 	       "  admin cert    %s\n"
 	       "  admin key     %s\n"
+	       "  security officer cert %s (key %s)\n"
 	       "  operator CA   %s\n"
 	       "  configuration %s\n"
 	       "  start with    hankod --state %s\n",
 	    in.state, origin, (const char *)vkey.p, keyhex, info.token,
 	    info.library, in.signing, in.admin, join(&in, "admin/admin.crt"),
-	    join(&in, "admin/admin.key"), join(&in, "ca/operator-ca.crt"),
+	    join(&in, "admin/admin.key"), join(&in, "so/so.crt"),
+	    join(&in, "so/so.key"), join(&in, "ca/operator-ca.crt"),
 	    join(&in, HK_CONFIG_FILE), in.state);
 	if (embedded)
 		printf("  WARNING: the token's security officer PIN is in %s; "
@@ -345,6 +453,8 @@ out:
 		fprintf(stderr, "hanko: init did not finish (%s); remove %s "
 				"before trying again\n", hk_strerror(r),
 		    in.state);
+	ledger_close(in.ledger);
+	free(in.trusted_pem);
 	hk_ckpt_free(ckpt);
 	hsm_pool_free(pool);
 	hk_buf_release(&vkey);

@@ -48,6 +48,8 @@ static const struct key keys[] = {
 	{"hsm", "pin_file", K_PATH, F(hsm_pin_file), 0, 0, NULL},
 	{"hsm", "softhsm_conf", K_PATH, F(softhsm_conf), 0, 0, ""},
 	{"hsm", "sessions", K_UINT, U(hsm_sessions), 1, 64, "4"},
+	{"hsm", "vault_key", K_KEYID, F(vault_key), 0, 0, NULL},
+	{"ca", "trusted", K_PATH, F(trusted_cas), 0, 0, NULL},
 	{"signing", "listen", K_LISTEN, offsetof(struct hk_config, signing), 0,
 	    0, 0, NULL},
 	{"signing", "cert", K_PATH, F(signing.cert), 0, 0, NULL},
@@ -72,6 +74,8 @@ static const struct key keys[] = {
 	    "300"},
 	{"policy", "lockout_failures", K_UINT, U(lockout_failures), 1, 100,
 	    "5"},
+	{"policy", "enrollment_code_s", K_UINT, U(enrollment_code_s), 60,
+	    2592000, "259200"},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

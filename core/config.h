@@ -37,6 +37,9 @@ struct hk_config {
 	char hsm_pin_file[HK_CONFIG_PATH_MAX];
 	char softhsm_conf[HK_CONFIG_PATH_MAX]; /* "" unless the embedded token */
 	unsigned hsm_sessions;
+	uint8_t vault_key[16]; /* CKA_ID of the AES seal key of the vault */
+
+	char trusted_cas[HK_CONFIG_PATH_MAX]; /* PEM bundle of issuing CAs */
 
 	struct hk_config_listener signing, admin;
 
@@ -46,6 +49,7 @@ struct hk_config {
 
 	unsigned session_idle_s, session_lifetime_s, sad_lifetime_s;
 	unsigned lockout_failures;
+	unsigned enrollment_code_s;
 
 	uint8_t sha256[32]; /* of the file's bytes */
 };

@@ -29,6 +29,9 @@ static const char base[] =
     "module = pkcs11.so\n"
     "token = hanko\n"
     "pin_file = pin\n"
+    "vault_key = ffeeddccbbaa99887766554433221100\n"
+    "[ca]\n"
+    "trusted = ca.crt\n"
     "[signing]\n"
     "listen = 127.0.0.1:8443\n"
     "cert = tls.crt\n"
@@ -123,26 +126,26 @@ test_OPS3_bad_configs_refused_with_line(void **state)
 		const char *extra;
 		const char *want;
 	} cases[] = {
-		{"[nope]\nx = 1\n", "hanko.conf:19: unknown section [nope]"},
+		{"[nope]\nx = 1\n", "hanko.conf:22: unknown section [nope]"},
 		{"[policy]\ncolour = red\n",
-		    "hanko.conf:19: unknown key 'colour' in [policy]"},
+		    "hanko.conf:22: unknown key 'colour' in [policy]"},
 		{"[policy]\nlockout_failures = 0\n",
-		    "hanko.conf:19: lockout_failures: must be a whole number "
+		    "hanko.conf:22: lockout_failures: must be a whole number "
 		    "from 1 to 100"},
 		{"[policy]\nsad_lifetime_s = 5m\n",
-		    "hanko.conf:19: sad_lifetime_s: must be a whole number"},
+		    "hanko.conf:22: sad_lifetime_s: must be a whole number"},
 		{"[policy]\nsad_lifetime_s = -1\n",
-		    "hanko.conf:19: sad_lifetime_s: must be a whole number"},
+		    "hanko.conf:22: sad_lifetime_s: must be a whole number"},
 		{"[ledger]\ncommit_window_us = 5\ncommit_window_us = 6\n",
-		    "hanko.conf:20: commit_window_us: set twice in [ledger] "
-		    "(first at line 19)"},
+		    "hanko.conf:23: commit_window_us: set twice in [ledger] "
+		    "(first at line 22)"},
 		{"[hsm]\nsessions = 99999999999999999999\n",
-		    "hanko.conf:19: sessions: must be a whole number"},
+		    "hanko.conf:22: sessions: must be a whole number"},
 		{"[front]\nuser = root;rm\n",
-		    "hanko.conf:19: user: character ';' not allowed"},
+		    "hanko.conf:22: user: character ';' not allowed"},
 		{"[front]\n  max_connections = 5\n",
-		    "hanko.conf:19: indented line"},
-		{"[front]\nthis is not ini\n", "hanko.conf:19: syntax error"},
+		    "hanko.conf:22: indented line"},
+		{"[front]\nthis is not ini\n", "hanko.conf:22: syntax error"},
 	};
 	struct hk_config c;
 	char err[512], text[2048];
@@ -164,8 +167,8 @@ test_OPS3_bad_values_in_base_refused(void **state)
 	const struct {
 		const char *from, *to, *want;
 	} cases[] = {
-		{"127.0.0.1:8443", "127.0.0.1:0", "hanko.conf:10: listen: port"},
-		{"127.0.0.1:8443", "127.0.0.1", "hanko.conf:10: listen: expected"},
+		{"127.0.0.1:8443", "127.0.0.1:0", "hanko.conf:13: listen: port"},
+		{"127.0.0.1:8443", "127.0.0.1", "hanko.conf:13: listen: expected"},
 		{"127.0.0.1:8443", "127.0.0.1:99999", "port must be 1-65535"},
 		{"pin_file = pin", "pin_file = nopin",
 		    "hanko.conf:8: /tmp/hanko-conf-"},
@@ -204,7 +207,7 @@ test_OPS3_long_line_refused(void **state)
 	(void)state;
 	snprintf(text, sizeof(text), "%s[front]\nuser = %0300d\n", base, 7);
 	assert_int_equal(load(text, &c, err, sizeof(err)), HK_ECONFIG);
-	assert_non_null(strstr(err, "hanko.conf:19: line longer than"));
+	assert_non_null(strstr(err, "hanko.conf:22: line longer than"));
 }
 
 int
