@@ -114,6 +114,7 @@ static const struct {
 	{HK_EV_CREDENTIAL_LOCKED, HK_BODY_LOCK_APPROVAL, "approval"},
 	{HK_EV_CREDENTIAL_LOCKED, HK_BODY_LOCK_FAILURES, "failures"},
 	{HK_EV_CREDENTIAL_UNLOCKED, HK_BODY_LOCK_APPROVAL, "approval"},
+	{HK_EV_AUTH_DENIED, HK_BODY_DENIED_REASON, "reason"},
 	{HK_EV_CHECKPOINT_KEY_ROTATED, HK_BODY_ROTATE_NEW_VKEY, "new_vkey"},
 };
 
@@ -147,6 +148,8 @@ hk_event_body_key_name(uint64_t type, uint64_t key)
 {
 	size_t i;
 
+	if (key == HK_BODY_OTP_STEP)
+		return "otp_step";
 	for (i = 0; i < sizeof(body_names) / sizeof(body_names[0]); i++)
 		if (body_names[i].type == type && body_names[i].key == key)
 			return body_names[i].name;

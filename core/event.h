@@ -158,6 +158,11 @@ enum {
 	/* credential.locked / .unlocked */
 	HK_BODY_LOCK_APPROVAL = 1,  /* str */
 	HK_BODY_LOCK_FAILURES = 2,  /* uint */
+	/* authorization.denied */
+	HK_BODY_DENIED_REASON = 1,  /* str: which factor failed, or why */
+	/* Any event a signer authenticated with an OTP: the TOTP step it
+	 * used (replays need a greater step). One key for every type. */
+	HK_BODY_OTP_STEP = 15,      /* uint */
 };
 
 /*

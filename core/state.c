@@ -425,6 +425,22 @@ decide_cred(const struct hk_state *st, const struct hk_event *ev,
 		return 0;
 	}
 done:
+	{
+		uint64_t step;
+
+		/* A signer's successful authentication ends a run of
+		 * failures; an unlock does too. */
+		if (body_uint(ev, HK_BODY_OTP_STEP, &step) == 0) {
+			if (step <= n->otp_step)
+				REFUSE("OTP step not after the last one used");
+			n->otp_step = step;
+			n->failures = 0;
+		}
+		if (ev->type == HK_EV_AUTH_GRANTED ||
+		    ev->type == HK_EV_CSR_CONFIRMED ||
+		    ev->type == HK_EV_CREDENTIAL_UNLOCKED)
+			n->failures = 0;
+	}
 	n->last_seq = ev->seq;
 	fx->cred_changed = true;
 	return 0;
@@ -454,8 +470,21 @@ decide(const struct hk_state *st, const struct hk_event *ev,
 	case HK_EV_APPROVAL_GRANTED:
 	case HK_EV_APPROVAL_REJECTED:
 		return decide_approval(st, ev, fx, why);
-	case HK_EV_AUTH_DENIED:
-		return 0; /* recorded whatever the state */
+	case HK_EV_AUTH_DENIED: {
+		/* Recorded whatever the state; a denial on a credential
+		 * counts towards its lockout (ACT-9). */
+		struct hk_cred_info *c;
+
+		if (ev->credential.n == 0 ||
+		    (c = hk_strmap_get(st->creds, (const char *)ev->credential.p,
+			 ev->credential.n)) == NULL)
+			return 0;
+		memcpy(&fx->cred, c, sizeof(*c));
+		fx->cred.failures++;
+		fx->cred.last_seq = ev->seq;
+		fx->cred_changed = true;
+		return 0;
+	}
 	case HK_EV_SIGNER_REGISTERED:
 	case HK_EV_SIGNER_UPDATED:
 	case HK_EV_SIGNER_ERASED:

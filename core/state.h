@@ -88,6 +88,8 @@ struct hk_cred_info {
 	uint64_t not_before, not_after; /* seconds */
 	enum hk_csr_state csr;
 	uint8_t csr_sha[32];
+	uint64_t failures;         /* consecutive PIN/OTP failures (ACT-9) */
+	uint64_t otp_step;         /* last TOTP step accepted (replay) */
 };
 
 struct hk_signer_info {
