@@ -284,6 +284,53 @@ test_REG4_every_scheme_verifies(void **state)
 	rm_tmp(dir);
 }
 
+static void
+test_REG4_ed25519_request_matches_openssl_kat(void **state)
+{
+	static const struct hk_csr_subject all = {
+	    .country = "JP",
+	    .organization = HANKO_KK,
+	    .org_unit = DENSHI,
+	    .organization_identifier = "NTRJP-1234567890123",
+	    .common_name = YAMADA,
+	    .serial_number = "IDCJP-0123456789",
+	    .email = "taro.yamada@example.jp",
+	};
+	static struct hk_csr csr;
+	const char *top = getenv("TOP");
+	static char line[8192];
+	uint8_t seed[32], spki[HK_CSR_SPKI_MAX], want[4096];
+	char path[1024];
+	struct soft s;
+	size_t i, wn;
+	FILE *f;
+
+	(void)state;
+	for (i = 0; i < sizeof(seed); i++)
+		seed[i] = (uint8_t)i;
+	memset(&s, 0, sizeof(s));
+	s.scheme = HK_CSR_ED25519;
+	assert_non_null(s.key = EVP_PKEY_new_raw_private_key(
+	                    EVP_PKEY_ED25519, NULL, seed, sizeof(seed)));
+	assert_int_equal(hk_csr_build(spki, spki_of(s.key, spki), &all,
+	                     s.scheme, soft_sign, &s, &csr),
+	    0);
+	snprintf(path, sizeof(path), "%s/tests/unit/core/vectors/%s",
+	    top ? top : ".", "csr_ed25519_kat.txt");
+	assert_non_null(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f) != NULL && line[0] == '#')
+		;
+	fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	assert_int_equal(
+	    hk_hex_decode(want, sizeof(want), line, strlen(line), &wn), 0);
+	/* Byte for byte: TBS encoding, string types, attribute order, the
+	 * empty attributes, algorithm identifiers and the signature. */
+	assert_int_equal(csr.der_len, wn);
+	assert_memory_equal(csr.der, want, wn);
+	EVP_PKEY_free(s.key);
+}
+
 /* sigalg_der(der, len, out): the DER of the CSR's signatureAlgorithm. */
 static size_t
 sigalg_der(const uint8_t *der, size_t len, uint8_t out[static 128])
@@ -807,6 +854,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_REG4_every_scheme_verifies),
 	    cmocka_unit_test(test_REG4_algorithm_identifiers_match_openssl),
+	    cmocka_unit_test(test_REG4_ed25519_request_matches_openssl_kat),
 	    cmocka_unit_test(test_REG4_bad_signature_fails_the_build),
 	    cmocka_unit_test(test_REG4_key_must_fit_the_scheme),
 	    cmocka_unit_test(test_REG5_subject_is_what_was_given),

@@ -299,6 +299,81 @@ test_REG2_pin_hash_never_logged(void **state)
 	assert_false(contains(h, "3930383137323633", 16));
 }
 
+static void
+test_REG2_reference_implementation_kat(void **state)
+{
+	const char *top = getenv("TOP");
+	char path[1024], line[1024], hex[600], enc[HK_PWHASH_STR_LEN + 64];
+	uint8_t secret[300];
+	unsigned n = 0;
+	size_t len, i;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/tests/unit/core/vectors/%s",
+	    top ? top : ".", "pwhash_argon2id_ref.txt");
+	assert_non_null(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		assert_int_equal(sscanf(line, "%599s %199s", hex, enc), 2);
+		assert_true(strlen(enc) < HK_PWHASH_STR_LEN);
+		for (len = 0; 2 * len < strlen(hex); len++) {
+			unsigned v;
+
+			assert_int_equal(sscanf(hex + 2 * len, "%2x", &v), 1);
+			secret[len] = (uint8_t)v;
+		}
+		/* The reference implementation's strings verify... */
+		assert_int_equal(hk_pwhash_verify(enc, secret, len), 0);
+		/* ...and no other secret does. */
+		for (i = 0; i < len; i += len / 3 + 1) {
+			secret[i] ^= 0x20;
+			assert_int_equal(
+			    hk_pwhash_verify(enc, secret, len), HK_EAUTH);
+			secret[i] ^= 0x20;
+		}
+		n++;
+	}
+	fclose(f);
+	assert_int_equal(n, 5);
+}
+
+static void
+test_REG2_reference_implementation_verifies_ours(void **state)
+{
+	/* The Argon2 reference library, called from Python through ctypes:
+	 * argv[1] is our stored string, argv[2] the secret; exit 0 iff
+	 * argon2id_verify() accepts. */
+	static const char script[] =
+	    "import ctypes,sys\n"
+	    "l=ctypes.CDLL('libargon2.so.1')\n"
+	    "p=sys.argv[2].encode()\n"
+	    "sys.exit(0 if l.argon2id_verify(sys.argv[1].encode(),p,"
+	    "ctypes.c_size_t(len(p)))==0 else 1)\n";
+	struct hk_pwhash_params tp;
+	char h[HK_PWHASH_STR_LEN], cmd[1024], py[128];
+	char dir[] = "/tmp/hanko-pwhash-XXXXXX";
+	FILE *f;
+
+	(void)state;
+	hk_pwhash_params_test(&tp);
+	assert_int_equal(hk_pwhash_hash(&tp, S("482916"), h), 0);
+	assert_non_null(mkdtemp(dir));
+	snprintf(py, sizeof(py), "%s/ref.py", dir);
+	assert_non_null(f = fopen(py, "w"));
+	fputs(script, f);
+	fclose(f);
+	/* The stored string has no quote: '$', '/', '+', '=' and base64. */
+	assert_null(strchr(h, '\''));
+	snprintf(cmd, sizeof(cmd), "python3 %s '%s' 482916", py, h);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "python3 %s '%s' 482917", py, h);
+	assert_int_not_equal(system(cmd), 0);
+	unlink(py);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -311,6 +386,8 @@ main(void)
 	    cmocka_unit_test(test_REG2_pin_policy),
 	    cmocka_unit_test(test_REG2_password_policy),
 	    cmocka_unit_test(test_REG2_pin_hash_never_logged),
+	    cmocka_unit_test(test_REG2_reference_implementation_kat),
+	    cmocka_unit_test(test_REG2_reference_implementation_verifies_ours),
 	};
 
 	if (sodium_init() < 0)
