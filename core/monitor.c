@@ -13,11 +13,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <uv.h>
 
 #include "core/ckpt.h"
 #include "core/cli.h"
 #include "core/ipc.h"
+#include "core/lifecycle.h"
 #include "core/log.h"
 #include "core/monitor.h"
 #include "core/state.h"
@@ -50,6 +52,21 @@ struct hk_monitor {
 
 	atomic_int hsm_ok;         /* last probe succeeded */
 	atomic_int probe_busy;
+
+	/* The lifecycle executor and its answers, handed to the loop. */
+	struct hk_lc *lc;
+	uv_async_t lc_done;
+	pthread_mutex_t done_mu;
+	struct done *done_head, **done_tail;
+	bool done_closed; /* lc_done is closing: drop late answers */
+};
+
+struct done {
+	struct done *next;
+	uint64_t id;
+	unsigned status;
+	size_t len;
+	uint8_t body[];
 };
 
 struct write_req {
@@ -202,6 +219,10 @@ close_all(struct hk_monitor *m)
 		uv_close((uv_handle_t *)&m->sigchld, NULL);
 		uv_close((uv_handle_t *)&m->probe_timer, NULL);
 		uv_close((uv_handle_t *)&m->probe_done, NULL);
+		pthread_mutex_lock(&m->done_mu);
+		m->done_closed = true;
+		pthread_mutex_unlock(&m->done_mu);
+		uv_close((uv_handle_t *)&m->lc_done, NULL);
 	}
 }
 
@@ -269,10 +290,31 @@ handle(struct hk_monitor *m, const struct hk_ipc_msg *req)
 	bool ledger_ok, hsm_ok;
 
 	hk_mpk_writer_init(&w, &body);
+	if (hk_lc_handles(req->type)) {
+		if (m->lc == NULL || hk_lc_submit(m->lc, req) != 0) {
+			hk_mpk_put_map(&w, 2);
+			hk_mpk_put_uint(&w, 1);
+			hk_mpk_put_cstr(&w, "unavailable");
+			hk_mpk_put_uint(&w, 2);
+			hk_mpk_put_cstr(&w, "the core is busy");
+			respond(m, req->id, 503, &body);
+		}
+		hk_buf_release(&body);
+		return;
+	}
 	switch (req->type) {
 	case HK_IPC_HEALTH:
 		hk_mpk_put_map(&w, 0);
 		respond(m, req->id, 200, &body);
+		break;
+	default:
+		/* A type the contract assigns but this core does not serve. */
+		hk_mpk_put_map(&w, 2);
+		hk_mpk_put_uint(&w, 1);
+		hk_mpk_put_cstr(&w, "not_found");
+		hk_mpk_put_uint(&w, 2);
+		hk_mpk_put_cstr(&w, "unknown operation");
+		respond(m, req->id, 404, &body);
 		break;
 	case HK_IPC_READY:
 		failure = ledger_failure(m->ledger);
@@ -445,6 +487,62 @@ unblock_signals(void)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
+/* On the executor thread: queue the answer for the loop. */
+static void
+lc_done_cb(void *arg, uint64_t id, unsigned status, const uint8_t *body,
+    size_t len)
+{
+	struct hk_monitor *m = arg;
+	struct done *d = malloc(sizeof(*d) + len);
+
+	if (d == NULL) {
+		hk_error_f("out of memory for an answer; the front will time "
+			   "out request %" PRIu64, id);
+		return;
+	}
+	d->next = NULL;
+	d->id = id;
+	d->status = status;
+	d->len = len;
+	memcpy(d->body, body, len);
+	/* uv_async_send on a closed handle is undefined: the flag and the
+	 * send are under the lock close_all() takes to set it. */
+	pthread_mutex_lock(&m->done_mu);
+	if (m->done_closed) {
+		pthread_mutex_unlock(&m->done_mu);
+		sodium_memzero(d->body, d->len);
+		free(d);
+		return;
+	}
+	*m->done_tail = d;
+	m->done_tail = &d->next;
+	uv_async_send(&m->lc_done);
+	pthread_mutex_unlock(&m->done_mu);
+}
+
+static void
+lc_done_async(uv_async_t *h)
+{
+	struct hk_monitor *m = h->data;
+	struct done *d, *next;
+	struct hk_buf b = HK_BUF_INIT;
+
+	pthread_mutex_lock(&m->done_mu);
+	d = m->done_head;
+	m->done_head = NULL;
+	m->done_tail = &m->done_head;
+	pthread_mutex_unlock(&m->done_mu);
+	for (; d != NULL; d = next) {
+		next = d->next;
+		hk_buf_reset(&b);
+		if (hk_buf_put(&b, d->body, d->len) == 0)
+			respond(m, d->id, d->status, &b);
+		sodium_memzero(d->body, d->len);
+		free(d);
+	}
+	hk_buf_release(&b);
+}
+
 /** hk_monitor_serve(m, ipc_fd, front): serve the front until stopping. */
 int
 hk_monitor_serve(struct hk_monitor *m, int ipc_fd, pid_t front)
@@ -460,8 +558,26 @@ hk_monitor_serve(struct hk_monitor *m, int ipc_fd, pid_t front)
 	uv_signal_init(&m->loop, &m->sigchld);
 	uv_timer_init(&m->loop, &m->probe_timer);
 	uv_async_init(&m->loop, &m->probe_done, probe_done_cb);
+	uv_async_init(&m->loop, &m->lc_done, lc_done_async);
 	m->ipc.data = m->sigterm.data = m->sigint.data = m->sigchld.data = m;
-	m->probe_timer.data = m->probe_done.data = m;
+	m->probe_timer.data = m->probe_done.data = m->lc_done.data = m;
+	pthread_mutex_init(&m->done_mu, NULL);
+	m->done_tail = &m->done_head;
+	{
+		struct hk_lc_opts lo;
+
+		memset(&lo, 0, sizeof(lo));
+		lo.cfg = m->cfg;
+		lo.ledger = m->ledger;
+		lo.pool = m->pool;
+		lo.state = m->state;
+		hk_pwhash_params_default(&lo.pwhash);
+		lo.done = lc_done_cb;
+		lo.arg = m;
+		if (hk_lc_new(&lo, &m->lc) != 0)
+			stop(m, HK_ECONFIG, "cannot start the lifecycle "
+					    "executor; stopping");
+	}
 	if (uv_pipe_open(&m->ipc, ipc_fd) != 0 ||
 	    uv_read_start((uv_stream_t *)&m->ipc, alloc_cb, read_cb) != 0) {
 		stop(m, HK_EIO, "cannot read the IPC channel");
@@ -478,6 +594,21 @@ hk_monitor_serve(struct hk_monitor *m, int ipc_fd, pid_t front)
 		sigchld_cb(&m->sigchld, SIGCHLD);
 	}
 	uv_run(&m->loop, UV_RUN_DEFAULT);
+	/* Requests in the executor finish (their events become durable);
+	 * their answers have no front to go to any more. */
+	hk_lc_free(m->lc);
+	m->lc = NULL;
+	{
+		struct done *d, *next;
+
+		for (d = m->done_head; d != NULL; d = next) {
+			next = d->next;
+			sodium_memzero(d->body, d->len);
+			free(d);
+		}
+		m->done_head = NULL;
+	}
+	pthread_mutex_destroy(&m->done_mu);
 	/* A probe still queued on the adapter finishes before the pool is
 	 * freed (hsm_pool_free waits for its workers). */
 	if (uv_loop_close(&m->loop) != 0)

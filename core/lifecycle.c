@@ -1,0 +1,2397 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * lifecycle: the admin and signer API of issue 5, in the core (see
+ * lifecycle.h and docs/admin-api.md). REG-1..6, REG-8, END-1..3, OPS-1,
+ * OPS-2, OPS-6, ACT-9.
+ *
+ * Every admin request, allowed or refused, ends with an admin.request
+ * event naming the certificate fingerprint, the peer, the operation, the
+ * target and the outcome (OPS-6). Personal data never enters an event:
+ * identity attributes, CSRs and certificates (which name the signer) live
+ * in the vault, the attributes sealed under a per-signer data key that is
+ * itself sealed by an AES key inside the HSM (REG-1); events carry ids,
+ * hashes, fingerprints and public keys.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <sodium.h>
+
+#include "core/certcheck.h"
+#include "core/codec.h"
+#include "core/csr.h"
+#include "core/lifecycle.h"
+#include "core/log.h"
+#include "core/pki.h"
+#include "core/seal.h"
+#include "core/totp.h"
+
+#define QUEUE_MAX 1024
+#define APPROVAL_MS (24ULL * 3600 * 1000)
+#define NONCE_S 60
+#define NONCES_MAX 4096
+#define CODE_BYTES 15 /* 120 bits: 24 base32 characters */
+
+/* Roles, as a bit mask. */
+enum {
+	R_ADMIN = 1,
+	R_SO = 2,
+	R_AUDITOR = 4,
+	R_OPERATOR = 8,
+};
+
+struct job {
+	struct job *next;
+	uint64_t id, type;
+	uint64_t listener;
+	bool has_cert;
+	uint8_t fp[32];
+	char fp_hex[65];
+	char peer[128];
+	char subject[256];
+	struct hk_buf auth;   /* Authorization header (secret) */
+	struct hk_buf body;   /* request body map */
+	/* The answer. */
+	unsigned status;
+	struct hk_buf resp;
+	/* For admin.request. */
+	char target[80];
+	char reason[160];
+	/* The authenticated signer (signer routes). */
+	char sid[HK_STATE_ID_MAX];
+};
+
+struct nonce {
+	char value[33];
+	char sid[HK_STATE_ID_MAX];
+	uint64_t expires;
+	bool used;
+};
+
+struct hk_lc {
+	struct hk_lc_opts o;
+	struct hk_certcheck_store *trust;
+	X509_STORE *operators;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job *head, **tail;
+	size_t queued;
+	bool stopping;
+	struct nonce nonces[NONCES_MAX];
+	size_t nnonces;
+};
+
+typedef void (*handler_fn)(struct hk_lc *lc, struct job *j);
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static uint64_t
+now_s(void)
+{
+	return (uint64_t)time(NULL);
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The body of an answer: a map of n entries the caller then writes. */
+static void
+resp_map(struct job *j, struct hk_mpk_writer *w, uint32_t n)
+{
+	hk_buf_reset(&j->resp);
+	hk_mpk_writer_init(w, &j->resp);
+	hk_mpk_put_map(w, n);
+}
+
+static void
+fail(struct job *j, unsigned status, const char *code, const char *desc)
+{
+	struct hk_mpk_writer w;
+
+	j->status = status;
+	resp_map(j, &w, 2);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, code);
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_cstr(&w, desc);
+	if (hk_mpk_writer_status(&w) != 0) {
+		hk_buf_reset(&j->resp);
+		if (hk_buf_put(&j->resp, "\x80", 1) != 0)
+			j->resp.len = 0;
+	}
+	snprintf(j->reason, sizeof(j->reason), "%s", desc);
+}
+
+static void
+ok_status(struct job *j, const struct hk_mpk_writer *w)
+{
+	j->status = hk_mpk_writer_status(w) == 0 ? 200 : 500;
+	if (j->status != 200)
+		fail(j, 500, "internal_error", "cannot encode the answer");
+}
+
+/* Request fields: the body map's value at ${key}. */
+static int
+field(const struct job *j, uint64_t key, struct hk_mpk_reader *r)
+{
+	struct hk_bytes v;
+	int e;
+
+	if ((e = hk_event_body_value((struct hk_bytes){j->body.p, j->body.len},
+		 key, &v)) != 0)
+		return e;
+	hk_mpk_reader_init(r, v.p, v.n);
+	return 0;
+}
+
+static int
+field_bytes(const struct job *j, uint64_t key, struct hk_bytes *out)
+{
+	struct hk_mpk_reader r;
+	int e;
+
+	if ((e = field(j, key, &r)) != 0)
+		return e;
+	return hk_mpk_get_str(&r, out);
+}
+
+/* field_str(j, key, out, max): a text field into ${out}; absent gives "". */
+static int
+field_str(const struct job *j, uint64_t key, char *out, size_t max)
+{
+	struct hk_bytes b;
+	int e;
+
+	out[0] = '\0';
+	if ((e = field_bytes(j, key, &b)) == HK_ENOTFOUND)
+		return 0;
+	if (e != 0)
+		return e;
+	if (b.n >= max)
+		return HK_ETOOBIG;
+	memcpy(out, b.p, b.n);
+	out[b.n] = '\0';
+	return 0;
+}
+
+static int
+field_uint(const struct job *j, uint64_t key, uint64_t *out)
+{
+	struct hk_mpk_reader r;
+	int e;
+
+	if ((e = field(j, key, &r)) != 0)
+		return e;
+	return hk_mpk_get_uint(&r, out);
+}
+
+static bool
+valid_id(const char *id, char prefix)
+{
+	size_t i;
+
+	if (strlen(id) != 18 || id[0] != prefix || id[1] != '-')
+		return false;
+	for (i = 2; i < 18; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') ||
+			(id[i] >= 'a' && id[i] <= 'f')))
+			return false;
+	return true;
+}
+
+static int
+rng(void *arg, uint8_t *buf, size_t n)
+{
+	struct hk_lc *lc = arg;
+
+	return hsm_pool_random(lc->o.pool, buf, n);
+}
+
+/* new_id(lc, prefix, out): "x-" and 16 hex digits from the module RNG
+ * (OPS-5). */
+static int
+new_id(struct hk_lc *lc, char prefix, char out[19])
+{
+	uint8_t b[8];
+	int r;
+
+	if ((r = rng(lc, b, sizeof(b))) != 0)
+		return r;
+	out[0] = prefix;
+	out[1] = '-';
+	hk_hex_encode(out + 2, b, sizeof(b));
+	return 0;
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+/* emit(lc, j, type, sid, cid, body, ops, nops, why): one event by the
+ * job's actor: checked against the state, appended with its vault records,
+ * durable, then applied. HK_ESTATE (with ${why}) when illegal. */
+static int
+emit(struct hk_lc *lc, const struct job *j, uint64_t type, const char *sid,
+    const char *cid, const struct hk_buf *body,
+    const struct ledger_vault_op *ops, size_t nops, const char **why)
+{
+	struct hk_event ev;
+	const char *w = NULL;
+	int r;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	if (j == NULL) {
+		ev.actor_kind = HK_ACTOR_SYSTEM;
+		ev.actor_id = (struct hk_bytes){(const uint8_t *)"hankod", 6};
+		ev.actor_channel = HK_CHANNEL_INTERNAL;
+	} else if (j->listener == HK_IPC_ADMIN) {
+		ev.actor_kind = HK_ACTOR_PRIVILEGED;
+		ev.actor_id = (struct hk_bytes){(const uint8_t *)j->fp_hex,
+		    j->has_cert ? 64 : 0};
+		ev.actor_channel = HK_CHANNEL_ADMIN;
+	} else {
+		ev.actor_kind = j->sid[0] ? HK_ACTOR_SIGNER : HK_ACTOR_SYSTEM;
+		ev.actor_id = (struct hk_bytes){(const uint8_t *)j->sid,
+		    strlen(j->sid)};
+		ev.actor_channel = HK_CHANNEL_SIGNING;
+	}
+	if (j != NULL)
+		ev.actor_peer = (struct hk_bytes){(const uint8_t *)j->peer,
+		    strlen(j->peer)};
+	ev.signer = (struct hk_bytes){(const uint8_t *)sid, strlen(sid)};
+	ev.credential = (struct hk_bytes){(const uint8_t *)cid, strlen(cid)};
+	ev.body = (struct hk_bytes){body->p, body->len};
+	if ((r = hk_state_check(lc->o.state, &ev, &w)) != 0) {
+		if (why != NULL)
+			*why = w;
+		return r;
+	}
+	if ((r = ledger_append_vault_wait(lc->o.ledger, &ev, ops, nops,
+		 &ev.seq)) != 0)
+		return r;
+	if (hk_state_apply(lc->o.state, &ev, &w) != 0)
+		hk_error_f("state refused a committed %s at seq %" PRIu64 ": %s",
+		    hk_event_type_name(type), ev.seq, w);
+	return 0;
+}
+
+/* A body being built; check ->w's status once at the end. */
+struct bb {
+	struct hk_buf buf;
+	struct hk_mpk_writer w;
+};
+
+static void
+bb_init(struct bb *b, uint32_t n)
+{
+	b->buf = (struct hk_buf)HK_BUF_INIT;
+	hk_mpk_writer_init(&b->w, &b->buf);
+	hk_mpk_put_map(&b->w, n);
+}
+
+static void
+bb_str(struct bb *b, uint64_t key, const char *s)
+{
+	hk_mpk_put_uint(&b->w, key);
+	hk_mpk_put_cstr(&b->w, s);
+}
+
+static void
+bb_uint(struct bb *b, uint64_t key, uint64_t v)
+{
+	hk_mpk_put_uint(&b->w, key);
+	hk_mpk_put_uint(&b->w, v);
+}
+
+static void
+bb_bool(struct bb *b, uint64_t key, bool v)
+{
+	hk_mpk_put_uint(&b->w, key);
+	hk_mpk_put_bool(&b->w, v);
+}
+
+static void
+bb_bin(struct bb *b, uint64_t key, const void *p, size_t n)
+{
+	hk_mpk_put_uint(&b->w, key);
+	hk_mpk_put_bin(&b->w, p, n);
+}
+
+/* emit_simple(): emit with a finished bb, releasing it. */
+static int
+emit_bb(struct hk_lc *lc, const struct job *j, uint64_t type,
+    const char *sid, const char *cid, struct bb *b,
+    const struct ledger_vault_op *ops, size_t nops, const char **why)
+{
+	int r = hk_mpk_writer_status(&b->w);
+
+	if (r == 0)
+		r = emit(lc, j, type, sid, cid, &b->buf, ops, nops, why);
+	hk_buf_release(&b->buf);
+	return r;
+}
+
+/* Map an emit() failure to an answer. */
+static void
+fail_emit(struct job *j, int r, const char *why)
+{
+	if (r == HK_ESTATE)
+		fail(j, 409, "conflict", why != NULL ? why :
+		    "illegal state transition");
+	else if (r == HK_ELEDGER_FAILED || r == HK_ECLOSED)
+		fail(j, 503, "unavailable", "the ledger refuses writes");
+	else
+		fail(j, 500, "internal_error", hk_strerror(r));
+}
+
+/* ---- vault --------------------------------------------------------------- */
+
+static int
+vault_get(struct hk_lc *lc, const char *key, struct hk_buf *out)
+{
+	return ledger_vault_get(lc->o.ledger, (const uint8_t *)key, strlen(key),
+	    out);
+}
+
+static struct ledger_vault_op
+vput(const char *key, const void *val, size_t n)
+{
+	return (struct ledger_vault_op){(const uint8_t *)key, strlen(key),
+	    (const uint8_t *)val, n};
+}
+
+static struct ledger_vault_op
+vdel(const char *key)
+{
+	return (struct ledger_vault_op){(const uint8_t *)key, strlen(key), NULL,
+	    0};
+}
+
+/* The data key of signer ${sid}, unsealed by the HSM into ${key}
+ * (HK_SEAL_KEY_LEN bytes, the caller's guarded memory). */
+static int
+data_key(struct hk_lc *lc, const char *sid, uint8_t *key)
+{
+	struct hk_buf sealed = HK_BUF_INIT;
+	char vk[64];
+	size_t n = 0;
+	int r;
+
+	snprintf(vk, sizeof(vk), "sk/%s", sid);
+	if ((r = vault_get(lc, vk, &sealed)) == 0)
+		r = hsm_unseal(lc->o.pool, lc->o.cfg->vault_key,
+		    (const uint8_t *)sid, strlen(sid), sealed.p, sealed.len, key,
+		    &n);
+	if (r == 0 && n != HK_SEAL_KEY_LEN)
+		r = HK_ECORRUPT;
+	hk_buf_release(&sealed);
+	return r;
+}
+
+/* The decrypted attributes of ${sid} into ${plain} (to wipe) and ${a}. */
+static int
+attributes(struct hk_lc *lc, const char *sid, uint8_t *plain, size_t max,
+    struct hk_seal_attrs *a)
+{
+	struct hk_buf box = HK_BUF_INIT;
+	uint8_t *key = hk_seal_key_new();
+	char vk[64];
+	size_t n;
+	int r;
+
+	if (key == NULL)
+		return HK_ENOMEM;
+	snprintf(vk, sizeof(vk), "sa/%s", sid);
+	if ((r = data_key(lc, sid, key)) == 0 && (r = vault_get(lc, vk, &box)) ==
+	    0 &&
+	    (r = hk_seal_decrypt(key, box.p, box.len, plain, max, &n)) == 0)
+		r = hk_seal_attrs_decode(plain, n, a);
+	hk_seal_key_free(key);
+	hk_buf_release(&box);
+	return r;
+}
+
+/* ---- privileged users ------------------------------------------------------ */
+
+static unsigned
+role_bit(const char *role)
+{
+	if (strcmp(role, "administrator") == 0)
+		return R_ADMIN;
+	if (strcmp(role, "security_officer") == 0)
+		return R_SO;
+	if (strcmp(role, "auditor") == 0)
+		return R_AUDITOR;
+	if (strcmp(role, "operator") == 0)
+		return R_OPERATOR;
+	return 0;
+}
+
+/* A certificate in PEM that the operator CA issued for TLS clients. */
+static int
+operator_cert(struct hk_lc *lc, struct hk_bytes pem, X509 **out)
+{
+	X509_STORE_CTX *ctx = NULL;
+	X509 *x = NULL;
+	BIO *bio;
+	int r = HK_EINVAL;
+
+	if ((bio = BIO_new_mem_buf(pem.p, (int)pem.n)) == NULL)
+		return HK_ENOMEM;
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (x == NULL || (ctx = X509_STORE_CTX_new()) == NULL ||
+	    X509_STORE_CTX_init(ctx, lc->operators, x, NULL) != 1)
+		goto out;
+	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT);
+	if (X509_verify_cert(ctx) != 1)
+		goto out;
+	*out = x;
+	x = NULL;
+	r = 0;
+out:
+	X509_STORE_CTX_free(ctx);
+	X509_free(x);
+	return r;
+}
+
+/* ---- the operations ---------------------------------------------------------- */
+
+static void
+op_status(struct hk_lc *lc, struct job *j)
+{
+	struct hk_mpk_writer w;
+	struct hk_puser_info u;
+	uint64_t size = 0, signers, creds;
+
+	if (ledger_size(lc->o.ledger, &size, NULL) != 0)
+		size = 0;
+	hk_state_counts(lc->o.state, &signers, &creds);
+	if (hk_state_puser(lc->o.state, j->fp, &u) != 0)
+		u.role[0] = '\0';
+	resp_map(j, &w, 5);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, lc->o.cfg->origin);
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_uint(&w, size);
+	hk_mpk_put_uint(&w, 3);
+	hk_mpk_put_uint(&w, signers);
+	hk_mpk_put_uint(&w, 4);
+	hk_mpk_put_uint(&w, creds);
+	hk_mpk_put_uint(&w, 5);
+	hk_mpk_put_cstr(&w, u.role);
+	ok_status(j, &w);
+}
+
+struct list_ctx {
+	struct hk_mpk_writer *w;
+	uint32_t n;
+	bool count_only;
+	uint64_t now;
+};
+
+static int
+user_cb(void *arg, const struct hk_puser_info *u)
+{
+	struct list_ctx *c = arg;
+	char hex[65];
+
+	c->n++;
+	if (c->count_only)
+		return 0;
+	hk_hex_encode(hex, u->fp, 32);
+	hk_mpk_put_map(c->w, 4);
+	hk_mpk_put_uint(c->w, 1);
+	hk_mpk_put_cstr(c->w, hex);
+	hk_mpk_put_uint(c->w, 2);
+	hk_mpk_put_cstr(c->w, u->subject);
+	hk_mpk_put_uint(c->w, 3);
+	hk_mpk_put_cstr(c->w, u->role);
+	hk_mpk_put_uint(c->w, 4);
+	hk_mpk_put_bool(c->w, u->active);
+	return 0;
+}
+
+static void
+op_users_list(struct hk_lc *lc, struct job *j)
+{
+	struct hk_mpk_writer w;
+	struct list_ctx c = {&w, 0, true, 0};
+
+	(void)hk_state_foreach_puser(lc->o.state, user_cb, &c);
+	resp_map(j, &w, 1);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_array(&w, c.n);
+	c.count_only = false;
+	(void)hk_state_foreach_puser(lc->o.state, user_cb, &c);
+	ok_status(j, &w);
+}
+
+/* request_approval(): record a dual-control request and answer its id. */
+static void
+request_approval(struct hk_lc *lc, struct job *j, const char *op,
+    const char *target, const char *sid, const char *cid, const char *role,
+    const uint8_t *cert, size_t certlen, const char *reason)
+{
+	struct hk_mpk_writer w;
+	struct bb b;
+	const char *why = NULL;
+	char id[19];
+	int r;
+
+	if ((r = new_id(lc, 'a', id)) != 0) {
+		fail(j, 500, "internal_error", "no random id");
+		return;
+	}
+	bb_init(&b, 4 + (role != NULL) + (cert != NULL) + (reason != NULL));
+	bb_str(&b, HK_BODY_AP_ID, id);
+	bb_str(&b, HK_BODY_AP_OPERATION, op);
+	bb_str(&b, HK_BODY_AP_TARGET, target);
+	bb_uint(&b, HK_BODY_AP_EXPIRES, now_ms() + APPROVAL_MS);
+	if (role != NULL)
+		bb_str(&b, HK_BODY_AP_ROLE, role);
+	if (cert != NULL)
+		bb_bin(&b, HK_BODY_AP_CERT, cert, certlen);
+	if (reason != NULL)
+		bb_str(&b, HK_BODY_AP_REASON, reason);
+	if ((r = emit_bb(lc, j, HK_EV_APPROVAL_REQUESTED, sid, cid, &b, NULL, 0,
+		 &why)) != 0) {
+		fail_emit(j, r, why);
+		return;
+	}
+	resp_map(j, &w, 1);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, id);
+	ok_status(j, &w);
+}
+
+static void
+op_users_add(struct hk_lc *lc, struct job *j)
+{
+	struct hk_puser_info u;
+	struct hk_bytes pem;
+	unsigned char *der = NULL;
+	X509 *x = NULL;
+	uint8_t fp[32];
+	char role[24], hex[65];
+	int n;
+
+	if (field_bytes(j, 1, &pem) != 0 ||
+	    field_str(j, 2, role, sizeof(role)) != 0 || role_bit(role) == 0) {
+		fail(j, 400, "invalid_request", "certificate and a role "
+						"(administrator, security_officer, "
+						"auditor, operator) are required");
+		return;
+	}
+	if (operator_cert(lc, pem, &x) != 0) {
+		fail(j, 400, "invalid_request", "not a client certificate issued "
+						"by the operator CA");
+		return;
+	}
+	if (hk_pki_fingerprint(x, fp) != 0 || (n = i2d_X509(x, &der)) <= 0) {
+		fail(j, 500, "internal_error", "cannot read the certificate");
+		goto out;
+	}
+	hk_hex_encode(hex, fp, 32);
+	snprintf(j->target, sizeof(j->target), "%s", hex);
+	if (hk_state_puser(lc->o.state, fp, &u) == 0 && u.active) {
+		fail(j, 409, "conflict", "already an active privileged user");
+		goto out;
+	}
+	request_approval(lc, j, "user.add", hex, "", "", role, der, (size_t)n,
+	    NULL);
+out:
+	OPENSSL_free(der);
+	X509_free(x);
+}
+
+static int
+count_so(void *arg, const struct hk_puser_info *u)
+{
+	if (u->active && strcmp(u->role, "security_officer") == 0)
+		(*(unsigned *)arg)++;
+	return 0;
+}
+
+static void
+op_users_remove(struct hk_lc *lc, struct job *j)
+{
+	struct hk_puser_info u;
+	uint8_t fp[32];
+	char hex[65];
+	size_t n;
+	unsigned sos = 0;
+
+	if (field_str(j, 1, hex, sizeof(hex)) != 0 || strlen(hex) != 64 ||
+	    hk_hex_decode(fp, 32, hex, 64, &n) != 0) {
+		fail(j, 400, "invalid_request", "a certificate fingerprint is "
+						"required");
+		return;
+	}
+	snprintf(j->target, sizeof(j->target), "%s", hex);
+	if (hk_state_puser(lc->o.state, fp, &u) != 0 || !u.active) {
+		fail(j, 404, "not_found", "no such active privileged user");
+		return;
+	}
+	(void)hk_state_foreach_puser(lc->o.state, count_so, &sos);
+	if (strcmp(u.role, "security_officer") == 0 && sos < 2) {
+		fail(j, 409, "conflict", "the last security officer cannot be "
+					 "removed");
+		return;
+	}
+	request_approval(lc, j, "user.remove", hex, "", "", NULL, NULL, 0, NULL);
+}
+
+static int
+approval_cb(void *arg, const struct hk_approval_info *a)
+{
+	struct list_ctx *c = arg;
+	char hex[65];
+
+	if (a->status != HK_APPROVAL_PENDING || a->expires_ms <= c->now)
+		return 0;
+	c->n++;
+	if (c->count_only)
+		return 0;
+	hk_hex_encode(hex, a->requester, 32);
+	hk_mpk_put_map(c->w, 5);
+	hk_mpk_put_uint(c->w, 1);
+	hk_mpk_put_cstr(c->w, a->id);
+	hk_mpk_put_uint(c->w, 2);
+	hk_mpk_put_cstr(c->w, a->op);
+	hk_mpk_put_uint(c->w, 3);
+	hk_mpk_put_cstr(c->w, a->target);
+	hk_mpk_put_uint(c->w, 4);
+	hk_mpk_put_cstr(c->w, hex);
+	hk_mpk_put_uint(c->w, 5);
+	hk_mpk_put_uint(c->w, a->expires_ms / 1000);
+	return 0;
+}
+
+static void
+op_approvals_list(struct hk_lc *lc, struct job *j)
+{
+	struct hk_mpk_writer w;
+	struct list_ctx c = {&w, 0, true, now_ms()};
+
+	(void)hk_state_foreach_approval(lc->o.state, approval_cb, &c);
+	resp_map(j, &w, 1);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_array(&w, c.n);
+	c.count_only = false;
+	(void)hk_state_foreach_approval(lc->o.state, approval_cb, &c);
+	ok_status(j, &w);
+}
+
+/* Carry out an approved operation; its events follow approval.granted. */
+static int
+execute_approved(struct hk_lc *lc, struct job *j,
+    const struct hk_approval_info *a, const char **why)
+{
+	struct hk_cred_info ci;
+	struct bb b;
+	X509 *x = NULL;
+	const unsigned char *p = a->cert;
+	char subject[256];
+	uint8_t fp[32];
+	size_t n;
+	int r;
+
+	if (strcmp(a->op, "user.add") == 0) {
+		if ((x = d2i_X509(NULL, &p, (long)a->cert_len)) == NULL ||
+		    hk_pki_fingerprint(x, fp) != 0) {
+			X509_free(x);
+			return HK_EINVAL;
+		}
+		X509_NAME_oneline(X509_get_subject_name(x), subject,
+		    sizeof(subject));
+		X509_free(x);
+		bb_init(&b, 5);
+		bb_bin(&b, HK_BODY_PU_FINGERPRINT, fp, 32);
+		bb_str(&b, HK_BODY_PU_SUBJECT, subject);
+		bb_str(&b, HK_BODY_PU_ROLE, a->role);
+		bb_bool(&b, HK_BODY_PU_ACTIVE, true);
+		bb_str(&b, HK_BODY_PU_APPROVAL, a->id);
+		return emit_bb(lc, j, HK_EV_PRIV_USER_ADDED, "", "", &b, NULL, 0,
+		    why);
+	}
+	if (strcmp(a->op, "user.remove") == 0) {
+		if (hk_hex_decode(fp, 32, a->target, strlen(a->target), &n) != 0)
+			return HK_EINVAL;
+		bb_init(&b, 3);
+		bb_bin(&b, HK_BODY_PU_FINGERPRINT, fp, 32);
+		bb_bool(&b, HK_BODY_PU_ACTIVE, false);
+		bb_str(&b, HK_BODY_PU_APPROVAL, a->id);
+		return emit_bb(lc, j, HK_EV_PRIV_USER_CHANGED, "", "", &b, NULL,
+		    0, why);
+	}
+	if (strcmp(a->op, "credential.unlock") == 0) {
+		bb_init(&b, 1);
+		bb_str(&b, HK_BODY_LOCK_APPROVAL, a->id);
+		return emit_bb(lc, j, HK_EV_CREDENTIAL_UNLOCKED, a->signer,
+		    a->credential, &b, NULL, 0, why);
+	}
+	if (strcmp(a->op, "credential.destroy") == 0) {
+		if ((r = hk_state_cred(lc->o.state, a->credential,
+			 strlen(a->credential), &ci)) != 0)
+			return r;
+		/* Recorded first: once the ledger says destroyed nothing can
+		 * use the key, whatever happens to the HSM call after. */
+		bb_init(&b, ci.key.present ? 3 : 2);
+		bb_str(&b, HK_BODY_DESTROY_REASON, a->reason);
+		if (ci.key.present)
+			bb_bin(&b, HK_BODY_DESTROY_KEY_ID, ci.key.id, 16);
+		bb_str(&b, HK_BODY_DESTROY_APPROVAL, a->id);
+		if ((r = emit_bb(lc, j, HK_EV_KEY_DESTROYED, a->signer,
+			 a->credential, &b, NULL, 0, why)) != 0)
+			return r;
+		if (ci.key.present &&
+		    (r = hsm_key_destroy(lc->o.pool, ci.key.id)) != 0)
+			hk_error_f("credential %s destroyed in the ledger but the "
+				   "HSM refused to delete its key: %s",
+			    a->credential, hk_strerror(r));
+		if (ci.pending.present &&
+		    hsm_key_destroy(lc->o.pool, ci.pending.id) != 0)
+			hk_error_f("the renewal key of %s is left in the HSM",
+			    a->credential);
+		return 0;
+	}
+	return HK_EINVAL;
+}
+
+static void
+op_approval_decide(struct hk_lc *lc, struct job *j)
+{
+	struct hk_approval_info *a = malloc(sizeof(*a));
+	struct hk_mpk_writer w;
+	struct bb b;
+	const char *why = NULL;
+	char id[HK_STATE_ID_MAX], decision[16];
+	bool approve;
+	int r;
+
+	if (a == NULL) {
+		fail(j, 500, "internal_error", "out of memory");
+		return;
+	}
+	if (field_str(j, 1, id, sizeof(id)) != 0 ||
+	    field_str(j, 2, decision, sizeof(decision)) != 0 ||
+	    !valid_id(id, 'a') ||
+	    (strcmp(decision, "approve") != 0 &&
+		strcmp(decision, "reject") != 0)) {
+		fail(j, 400, "invalid_request", "an approval id and a decision "
+						"(approve or reject) are required");
+		goto out;
+	}
+	approve = strcmp(decision, "approve") == 0;
+	snprintf(j->target, sizeof(j->target), "%s", id);
+	if (hk_state_approval(lc->o.state, id, strlen(id), a) != 0 ||
+	    a->status != HK_APPROVAL_PENDING) {
+		fail(j, 404, "not_found", "no such pending approval");
+		goto out;
+	}
+	if (a->expires_ms <= now_ms()) {
+		bb_init(&b, 2);
+		bb_str(&b, HK_BODY_AP_ID, id);
+		bb_str(&b, HK_BODY_AP_REASON, "expired");
+		if ((r = emit_bb(lc, NULL, HK_EV_APPROVAL_REJECTED, a->signer,
+			 a->credential, &b, NULL, 0, &why)) != 0)
+			fail_emit(j, r, why);
+		else
+			fail(j, 410, "gone", "the approval expired");
+		goto out;
+	}
+	/* Dual control (OPS-2): the one who asked never approves. */
+	if (approve && sodium_memcmp(a->requester, j->fp, 32) == 0) {
+		fail(j, 403, "forbidden", "a request must be approved by another "
+					  "security officer");
+		goto out;
+	}
+	if (!approve) {
+		bb_init(&b, 2);
+		bb_str(&b, HK_BODY_AP_ID, id);
+		bb_str(&b, HK_BODY_AP_REASON, "rejected");
+		r = emit_bb(lc, j, HK_EV_APPROVAL_REJECTED, a->signer,
+		    a->credential, &b, NULL, 0, &why);
+	} else {
+		bb_init(&b, 1);
+		bb_str(&b, HK_BODY_AP_ID, id);
+		if ((r = emit_bb(lc, j, HK_EV_APPROVAL_GRANTED, a->signer,
+			 a->credential, &b, NULL, 0, &why)) == 0)
+			r = execute_approved(lc, j, a, &why);
+	}
+	if (r != 0) {
+		fail_emit(j, r, why);
+		goto out;
+	}
+	resp_map(j, &w, 2);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, id);
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_cstr(&w, approve ? "approved" : "rejected");
+	ok_status(j, &w);
+out:
+	free(a);
+}
+
+static void
+op_signer_register(struct hk_lc *lc, struct job *j)
+{
+	struct hk_seal_attrs a;
+	struct hk_mpk_writer w;
+	struct ledger_vault_op ops[3];
+	struct bb b;
+	uint8_t *key = hk_seal_key_new();
+	uint8_t salt[HK_SEAL_SALT_LEN], commit[HK_SEAL_COMMIT_LEN];
+	uint8_t plain[HK_SEAL_ATTRS_MAX], box[HK_SEAL_SEALED_LEN(
+					     HK_SEAL_ATTRS_MAX)];
+	uint8_t sealed[HK_SEAL_KEY_LEN + HSM_SEAL_OVERHEAD];
+	char kind[16], sid[19], k1[32], k2[32], k3[32];
+	const char *why = NULL;
+	size_t plen = 0, blen = 0, slen = 0;
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	if (key == NULL ||
+	    field_str(j, 1, kind, sizeof(kind)) != 0 ||
+	    field_bytes(j, 2, &a.name) != 0 || a.name.n == 0 ||
+	    field_bytes(j, 5, &a.proofing_ref) != 0 || a.proofing_ref.n == 0) {
+		fail(j, 400, "invalid_request", "kind, name and "
+						"identity_proofing are required");
+		goto out;
+	}
+	(void)field_bytes(j, 3, &a.organization);
+	(void)field_bytes(j, 4, &a.email);
+	if (strcmp(kind, "natural") == 0) {
+		a.kind = HK_SEAL_NATURAL;
+	} else if (strcmp(kind, "legal") == 0 && a.organization.n > 0) {
+		a.kind = HK_SEAL_LEGAL; /* an e-seal owner (SIG-8) */
+	} else {
+		fail(j, 400, "invalid_request", "kind is natural, or legal with "
+						"an organization");
+		goto out;
+	}
+	if ((r = new_id(lc, 's', sid)) != 0 ||
+	    (r = hk_seal_key_generate(rng, lc, key)) != 0 ||
+	    (r = hk_seal_salt_generate(rng, lc, salt)) != 0) {
+		fail(j, 500, "internal_error", "the HSM's RNG failed");
+		goto out;
+	}
+	snprintf(j->target, sizeof(j->target), "%s", sid);
+	if ((r = hk_seal_attrs_encode(&a, plain, sizeof(plain), &plen)) != 0) {
+		fail(j, 400, "invalid_request", r == HK_ETOOBIG ?
+		    "an attribute is too long" : "attributes must be UTF-8");
+		goto out;
+	}
+	if ((r = hk_seal_commit(salt, &a, commit)) != 0 ||
+	    (r = hk_seal_encrypt(key, plain, plen, rng, lc, box, sizeof(box),
+		 &blen)) != 0 ||
+	    (r = hsm_seal(lc->o.pool, lc->o.cfg->vault_key, (const uint8_t *)sid,
+		 strlen(sid), key, HK_SEAL_KEY_LEN, sealed, &slen)) != 0) {
+		fail(j, 500, "internal_error", "cannot seal the attributes");
+		goto out;
+	}
+	snprintf(k1, sizeof(k1), "sk/%s", sid);
+	snprintf(k2, sizeof(k2), "ss/%s", sid);
+	snprintf(k3, sizeof(k3), "sa/%s", sid);
+	ops[0] = vput(k1, sealed, slen);
+	ops[1] = vput(k2, salt, sizeof(salt));
+	ops[2] = vput(k3, box, blen);
+	bb_init(&b, 2);
+	bb_str(&b, HK_BODY_SG_KIND, kind);
+	bb_bin(&b, HK_BODY_SG_COMMITMENT, commit, sizeof(commit));
+	if ((r = emit_bb(lc, j, HK_EV_SIGNER_REGISTERED, sid, "", &b, ops, 3,
+		 &why)) != 0) {
+		fail_emit(j, r, why);
+		goto out;
+	}
+	resp_map(j, &w, 1);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, sid);
+	ok_status(j, &w);
+out:
+	hk_seal_key_free(key);
+	hk_seal_wipe(plain, sizeof(plain));
+	hk_seal_wipe(salt, sizeof(salt));
+}
+
+static int
+cred_count_cb(void *arg, const char *id, const struct hk_cred_info *c)
+{
+	(void)id;
+	(void)c;
+	(*(uint32_t *)arg)++;
+	return 0;
+}
+
+static int
+cred_list_cb(void *arg, const char *id, const struct hk_cred_info *c)
+{
+	struct hk_mpk_writer *w = arg;
+
+	hk_mpk_put_map(w, 2);
+	hk_mpk_put_uint(w, 1);
+	hk_mpk_put_cstr(w, id);
+	hk_mpk_put_uint(w, 2);
+	hk_mpk_put_cstr(w, hk_state_cred_state_name(c->state));
+	return 0;
+}
+
+static void
+put_bytes(struct hk_mpk_writer *w, uint64_t key, struct hk_bytes b)
+{
+	hk_mpk_put_uint(w, key);
+	hk_mpk_put_str(w, (const char *)b.p, b.n);
+}
+
+static void
+op_signer_get(struct hk_lc *lc, struct job *j)
+{
+	struct hk_signer_info si;
+	struct hk_seal_attrs a;
+	struct hk_mpk_writer w;
+	uint8_t plain[HK_SEAL_ATTRS_MAX];
+	char sid[HK_STATE_ID_MAX];
+	uint32_t ncred = 0;
+
+	memset(&a, 0, sizeof(a));
+	if (field_str(j, 1, sid, sizeof(sid)) != 0 || !valid_id(sid, 's') ||
+	    hk_state_signer(lc->o.state, sid, strlen(sid), &si) != 0) {
+		fail(j, 404, "not_found", "no such signer");
+		return;
+	}
+	snprintf(j->target, sizeof(j->target), "%s", sid);
+	if (!si.erased &&
+	    attributes(lc, sid, plain, sizeof(plain), &a) != 0) {
+		fail(j, 500, "internal_error", "cannot unseal the attributes");
+		goto out;
+	}
+	(void)hk_state_foreach_cred(lc->o.state, sid, cred_count_cb, &ncred);
+	resp_map(j, &w, 8);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, sid);
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_cstr(&w, si.kind);
+	put_bytes(&w, 3, a.name);
+	put_bytes(&w, 4, a.organization);
+	put_bytes(&w, 5, a.email);
+	put_bytes(&w, 6, a.proofing_ref);
+	hk_mpk_put_uint(&w, 7);
+	hk_mpk_put_bool(&w, si.erased);
+	hk_mpk_put_uint(&w, 8);
+	hk_mpk_put_array(&w, ncred);
+	(void)hk_state_foreach_cred(lc->o.state, sid, cred_list_cb, &w);
+	ok_status(j, &w);
+out:
+	hk_seal_wipe(plain, sizeof(plain));
+}
+
+static void
+op_signer_erase(struct hk_lc *lc, struct job *j)
+{
+	struct hk_signer_info si;
+	struct hk_mpk_writer w;
+	struct ledger_vault_op ops[4];
+	struct bb b;
+	const char *why = NULL;
+	char sid[HK_STATE_ID_MAX], reason[128], k[4][32];
+	int r;
+
+	if (field_str(j, 1, sid, sizeof(sid)) != 0 ||
+	    field_str(j, 2, reason, sizeof(reason)) != 0 || reason[0] == '\0' ||
+	    !valid_id(sid, 's')) {
+		fail(j, 400, "invalid_request", "a signer id and a reason are "
+						"required");
+		return;
+	}
+	snprintf(j->target, sizeof(j->target), "%s", sid);
+	if (hk_state_signer(lc->o.state, sid, strlen(sid), &si) != 0) {
+		fail(j, 404, "not_found", "no such signer");
+		return;
+	}
+	/* REG-1: the key, salt and sealed attributes go; the commitment in
+	 * the ledger can no longer be opened, and every proof stays valid. */
+	snprintf(k[0], 32, "sk/%s", sid);
+	snprintf(k[1], 32, "ss/%s", sid);
+	snprintf(k[2], 32, "sa/%s", sid);
+	snprintf(k[3], 32, "pw/%s", sid);
+	for (r = 0; r < 4; r++)
+		ops[r] = vdel(k[r]);
+	bb_init(&b, 1);
+	bb_str(&b, HK_BODY_SG_REASON, reason);
+	if ((r = emit_bb(lc, j, HK_EV_SIGNER_ERASED, sid, "", &b, ops, 4,
+		 &why)) != 0) {
+		fail_emit(j, r, why);
+		return;
+	}
+	resp_map(j, &w, 1);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, sid);
+	ok_status(j, &w);
+}
+
+static enum hsm_alg
+cred_alg(const char *name)
+{
+	enum hsm_alg a = hsm_alg_from_name(name);
+
+	return a == HSM_ALG_AES_256 ? HSM_ALG_NONE : a;
+}
+
+static void
+op_cred_create(struct hk_lc *lc, struct job *j)
+{
+	struct hk_signer_info si;
+	struct hk_mpk_writer w;
+	struct ledger_vault_op op;
+	struct bb b;
+	uint8_t raw[CODE_BYTES], h[32], rec[19 + 8];
+	char sid[HK_STATE_ID_MAX], alg[16], cid[19], code[64], key[80],
+	    hex[65];
+	const char *why = NULL;
+	uint64_t level = 0, expires;
+	int r, i;
+
+	if (field_str(j, 1, sid, sizeof(sid)) != 0 ||
+	    field_str(j, 2, alg, sizeof(alg)) != 0 ||
+	    field_uint(j, 3, &level) != 0 || !valid_id(sid, 's') ||
+	    cred_alg(alg) == HSM_ALG_NONE || (level != 1 && level != 2)) {
+		fail(j, 400, "invalid_request", "a signer id, an algorithm "
+						"(p256, p384, rsa2048, rsa3072, "
+						"ed25519) and a level (1 or 2) "
+						"are required");
+		return;
+	}
+	snprintf(j->target, sizeof(j->target), "%s", sid);
+	if (hk_state_signer(lc->o.state, sid, strlen(sid), &si) != 0) {
+		fail(j, 404, "not_found", "no such signer");
+		return;
+	}
+	if ((r = new_id(lc, 'c', cid)) != 0 || (r = rng(lc, raw, sizeof(raw))) !=
+	    0 ||
+	    (r = hk_totp_base32_encode(code, sizeof(code), raw, sizeof(raw))) !=
+		0) {
+		fail(j, 500, "internal_error", "the HSM's RNG failed");
+		return;
+	}
+	snprintf(j->target, sizeof(j->target), "%s", cid);
+	/* The vault keeps only the code's hash (REG-1): a leaked vault does
+	 * not let anyone enroll. */
+	crypto_hash_sha256(h, (const uint8_t *)code, strlen(code));
+	hk_hex_encode(hex, h, 32);
+	snprintf(key, sizeof(key), "ec/%s", hex);
+	expires = now_ms() + (uint64_t)lc->o.cfg->enrollment_code_s * 1000;
+	memcpy(rec, cid, 19);
+	for (i = 0; i < 8; i++)
+		rec[19 + i] = (uint8_t)(expires >> (56 - 8 * i));
+	op = vput(key, rec, sizeof(rec));
+	bb_init(&b, 3);
+	bb_str(&b, HK_BODY_CR_ALGORITHM, alg);
+	bb_uint(&b, HK_BODY_CR_LEVEL, level);
+	bb_uint(&b, HK_BODY_CR_CODE_EXPIRES, expires);
+	if ((r = emit_bb(lc, j, HK_EV_CREDENTIAL_CREATED, sid, cid, &b, &op, 1,
+		 &why)) != 0) {
+		fail_emit(j, r, why);
+		goto out;
+	}
+	resp_map(j, &w, 3);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, cid);
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_cstr(&w, code);
+	hk_mpk_put_uint(&w, 3);
+	hk_mpk_put_uint(&w, expires / 1000);
+	ok_status(j, &w);
+out:
+	sodium_memzero(code, sizeof(code));
+	sodium_memzero(raw, sizeof(raw));
+}
+
+/* cred_of(lc, j, key, cid, ci): the credential named by field ${key}. */
+static int
+cred_of(struct hk_lc *lc, struct job *j, uint64_t key, char *cid,
+    struct hk_cred_info *ci)
+{
+	if (field_str(j, key, cid, HK_STATE_ID_MAX) != 0 || !valid_id(cid, 'c')) {
+		fail(j, 400, "invalid_request", "a credential id is required");
+		return HK_EINVAL;
+	}
+	snprintf(j->target, sizeof(j->target), "%s", cid);
+	if (hk_state_cred(lc->o.state, cid, strlen(cid), ci) != 0) {
+		fail(j, 404, "not_found", "no such credential");
+		return HK_ENOTFOUND;
+	}
+	return 0;
+}
+
+static int
+spki_pem(const uint8_t *spki, size_t len, char *out, size_t max)
+{
+	struct hk_buf b = HK_BUF_INIT;
+	size_t i;
+	int r = 0;
+
+	if ((r = hk_buf_puts(&b, "-----BEGIN PUBLIC KEY-----\n")) != 0)
+		goto out;
+	for (i = 0; i < len && r == 0; i += 48) {
+		r = hk_b64_append(&b, spki + i, len - i < 48 ? len - i : 48);
+		if (r == 0)
+			r = hk_buf_putc(&b, '\n');
+	}
+	if (r == 0)
+		r = hk_buf_puts(&b, "-----END PUBLIC KEY-----\n");
+	if (r == 0 && b.len >= max)
+		r = HK_ETOOBIG;
+	if (r == 0) {
+		memcpy(out, b.p, b.len);
+		out[b.len] = '\0';
+	}
+out:
+	hk_buf_release(&b);
+	return r;
+}
+
+/* keygen(): generate the credential's key (or a renewal's) in the HSM
+ * (REG-3) and record its SPKI fingerprint (REG-4). */
+static void
+keygen(struct hk_lc *lc, struct job *j, bool renewal)
+{
+	struct hk_cred_info ci;
+	struct hsm_keyinfo ki;
+	struct hk_mpk_writer w;
+	struct bb b;
+	char cid[HK_STATE_ID_MAX], label[48], fphex[65], pem[1200];
+	const char *why = NULL;
+	enum hsm_alg alg;
+	int r;
+
+	if (cred_of(lc, j, 1, cid, &ci) != 0)
+		return;
+	if (renewal ? (ci.state != HK_CRED_ACTIVE &&
+			  ci.state != HK_CRED_SUSPENDED) ||
+			  ci.pending.present :
+		      ci.state != HK_CRED_CREATED) {
+		fail(j, 409, "conflict", renewal ? "only a certified credential "
+						   "without a renewal under way "
+						   "is renewed" :
+						   "the credential already has "
+						   "a key");
+		return;
+	}
+	alg = cred_alg(ci.algorithm);
+	snprintf(label, sizeof(label), "hanko-%s", cid);
+	if ((r = hsm_key_generate(lc->o.pool, alg, label, 0, &ki)) != 0) {
+		fail(j, r == HK_ENOTSUP ? 400 : 503, r == HK_ENOTSUP ?
+		    "invalid_request" : "unavailable", r == HK_ENOTSUP ?
+		    "the HSM does not support this algorithm" :
+		    "the HSM could not generate the key");
+		return;
+	}
+	bb_init(&b, renewal ? 5 : 4);
+	bb_str(&b, HK_BODY_KEY_ALGORITHM, ci.algorithm);
+	bb_bin(&b, HK_BODY_KEY_ID, ki.id, 16);
+	bb_bin(&b, HK_BODY_KEY_FINGERPRINT, ki.fpr, 32);
+	bb_bin(&b, HK_BODY_KEY_SPKI, ki.spki, ki.spki_len);
+	if (renewal)
+		bb_bool(&b, HK_BODY_KEY_RENEWAL, true);
+	if ((r = emit_bb(lc, j, HK_EV_KEY_GENERATED, ci.signer, cid, &b, NULL, 0,
+		 &why)) != 0) {
+		/* Not recorded: the key must not outlive the refusal. */
+		if (hsm_key_destroy(lc->o.pool, ki.id) != 0)
+			hk_error_f("an unrecorded key of %s is left in the HSM",
+			    cid);
+		fail_emit(j, r, why);
+		return;
+	}
+	hk_hex_encode(fphex, ki.fpr, 32);
+	if (spki_pem(ki.spki, ki.spki_len, pem, sizeof(pem)) != 0)
+		pem[0] = '\0';
+	resp_map(j, &w, 2);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, fphex);
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_cstr(&w, pem);
+	ok_status(j, &w);
+}
+
+static void
+op_cred_key(struct hk_lc *lc, struct job *j)
+{
+	keygen(lc, j, false);
+}
+
+static void
+op_cred_renew(struct hk_lc *lc, struct job *j)
+{
+	keygen(lc, j, true);
+}
+
+static void
+put_hex(struct hk_mpk_writer *w, uint64_t key, const uint8_t *p, size_t n,
+    bool present)
+{
+	char hex[129];
+
+	hk_hex_encode(hex, p, n);
+	hk_mpk_put_uint(w, key);
+	hk_mpk_put_cstr(w, present ? hex : "");
+}
+
+static void
+op_cred_get(struct hk_lc *lc, struct job *j)
+{
+	struct hk_cred_info ci;
+	struct hk_mpk_writer w;
+	struct hk_buf cert = HK_BUF_INIT;
+	char cid[HK_STATE_ID_MAX], key[48];
+
+	if (cred_of(lc, j, 1, cid, &ci) != 0)
+		return;
+	snprintf(key, sizeof(key), "cert/%s", cid);
+	if (vault_get(lc, key, &cert) != 0 || hk_buf_cstr(&cert) == NULL)
+		hk_buf_reset(&cert);
+	resp_map(j, &w, 9);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, cid);
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_cstr(&w, ci.signer);
+	hk_mpk_put_uint(&w, 3);
+	hk_mpk_put_cstr(&w, hk_state_cred_state_name(ci.state));
+	hk_mpk_put_uint(&w, 4);
+	hk_mpk_put_bool(&w, ci.locked);
+	hk_mpk_put_uint(&w, 5);
+	hk_mpk_put_cstr(&w, ci.algorithm);
+	hk_mpk_put_uint(&w, 6);
+	hk_mpk_put_uint(&w, ci.level);
+	put_hex(&w, 7, ci.key.fp, 32, ci.key.present);
+	hk_mpk_put_uint(&w, 8);
+	hk_mpk_put_str(&w, (const char *)cert.p, cert.len);
+	hk_mpk_put_uint(&w, 9);
+	hk_mpk_put_cstr(&w, hk_state_csr_name(ci.csr));
+	ok_status(j, &w);
+	hk_buf_release(&cert);
+}
+
+/* The key being certified: a renewal's pending key, else the key. */
+static const struct hk_key_info *
+certified_key(const struct hk_cred_info *ci)
+{
+	return ci->pending.present ? &ci->pending : &ci->key;
+}
+
+struct csr_sign {
+	struct hk_lc *lc;
+	const uint8_t *id;
+	enum hsm_scheme scheme;
+	enum hsm_hash hash;
+};
+
+static int
+csr_sign_cb(void *arg, const uint8_t *in, size_t inlen, uint8_t *sig,
+    size_t *siglen)
+{
+	struct csr_sign *c = arg;
+	uint8_t out[HSM_SIG_MAX];
+	size_t n = 0;
+	int r;
+
+	if ((r = hsm_key_sign(c->lc->o.pool, c->id, c->scheme, c->hash, in,
+		 inlen, out, &n)) != 0)
+		return r;
+	if (n > *siglen)
+		return HK_ETOOBIG;
+	memcpy(sig, out, n);
+	*siglen = n;
+	return 0;
+}
+
+static int
+csr_scheme(const char *alg, enum hk_csr_scheme *cs, enum hsm_scheme *hs,
+    enum hsm_hash *hh)
+{
+	switch (cred_alg(alg)) {
+	case HSM_ALG_EC_P256:
+		*cs = HK_CSR_ECDSA_P256_SHA256;
+		*hs = HSM_SIG_ECDSA;
+		*hh = HSM_HASH_SHA256;
+		return 0;
+	case HSM_ALG_EC_P384:
+		*cs = HK_CSR_ECDSA_P384_SHA384;
+		*hs = HSM_SIG_ECDSA;
+		*hh = HSM_HASH_SHA384;
+		return 0;
+	case HSM_ALG_RSA_2048:
+	case HSM_ALG_RSA_3072:
+		*cs = HK_CSR_RSA_PKCS1_SHA256;
+		*hs = HSM_SIG_RSA_PKCS1;
+		*hh = HSM_HASH_SHA256;
+		return 0;
+	case HSM_ALG_ED25519:
+		*cs = HK_CSR_ED25519;
+		*hs = HSM_SIG_ED25519;
+		*hh = HSM_HASH_NONE;
+		return 0;
+	default:
+		return HK_EINVAL;
+	}
+}
+
+/* Text of an attribute as a NUL-terminated string (bounded). */
+static void
+attr_text(struct hk_bytes b, char *out, size_t max)
+{
+	size_t n = b.n < max - 1 ? b.n : max - 1;
+
+	memcpy(out, b.p, n);
+	out[n] = '\0';
+}
+
+static bool
+printable_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return false;
+	return true;
+}
+
+/* REG-4, REG-5: the CSR for the registered subject, signed by the key in
+ * the HSM; released only after the signer confirmed the subject. */
+static void
+op_cred_csr(struct hk_lc *lc, struct job *j)
+{
+	struct hk_cred_info ci;
+	struct hk_seal_attrs a;
+	struct hk_csr_subject subj;
+	struct hk_csr *csr = NULL;
+	struct hk_mpk_writer w;
+	struct ledger_vault_op op;
+	struct csr_sign cs;
+	struct bb b;
+	enum hk_csr_scheme scheme;
+	uint8_t plain[HK_SEAL_ATTRS_MAX], h[32];
+	char cid[HK_STATE_ID_MAX], name[HK_CSR_NAME_MAX + 1],
+	    org[HK_CSR_NAME_MAX + 1], email[HK_CSR_EMAIL_MAX + 1], key[48],
+	    text[HK_CSR_SUBJECT_TEXT_MAX];
+	const char *why = NULL;
+	int r;
+
+	memset(&subj, 0, sizeof(subj));
+	if (cred_of(lc, j, 1, cid, &ci) != 0)
+		return;
+	if (ci.state != HK_CRED_KEY_GENERATED && !ci.pending.present) {
+		fail(j, 409, "conflict", "no key awaits a certificate");
+		return;
+	}
+	if ((csr = calloc(1, sizeof(*csr))) == NULL) {
+		fail(j, 500, "internal_error", "out of memory");
+		return;
+	}
+	if (attributes(lc, ci.signer, plain, sizeof(plain), &a) != 0) {
+		fail(j, 409, "conflict", "the signer's attributes are not "
+					 "available (erased?)");
+		goto out;
+	}
+	attr_text(a.name, name, sizeof(name));
+	attr_text(a.organization, org, sizeof(org));
+	attr_text(a.email, email, sizeof(email));
+	subj.common_name = name;
+	subj.organization = org[0] ? org : NULL;
+	subj.email = email[0] && printable_ascii(email) ? email : NULL;
+	cs.lc = lc;
+	cs.id = certified_key(&ci)->id;
+	if (csr_scheme(ci.algorithm, &scheme, &cs.scheme, &cs.hash) != 0 ||
+	    (r = hk_csr_build(certified_key(&ci)->spki,
+		 certified_key(&ci)->spki_len, &subj, scheme, csr_sign_cb, &cs,
+		 csr)) != 0 ||
+	    (r = hk_csr_subject_text(csr->der, csr->der_len, text)) != 0) {
+		fail(j, 500, "internal_error", "cannot build the CSR");
+		goto out;
+	}
+	/* The CSR names the signer: it stays in the vault; the event has its
+	 * hash. */
+	crypto_hash_sha256(h, csr->der, csr->der_len);
+	snprintf(key, sizeof(key), "csr/%s", cid);
+	op = vput(key, csr->der, csr->der_len);
+	bb_init(&b, 1);
+	bb_bin(&b, HK_BODY_CSR_SHA256, h, 32);
+	if ((r = emit_bb(lc, j, HK_EV_CSR_ISSUED, ci.signer, cid, &b, &op, 1,
+		 &why)) != 0) {
+		fail_emit(j, r, why);
+		goto out;
+	}
+	resp_map(j, &w, 2);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, text);
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_cstr(&w, hk_state_csr_name(HK_CSR_AWAITING));
+	ok_status(j, &w);
+out:
+	hk_seal_wipe(plain, sizeof(plain));
+	free(csr);
+}
+
+static void
+op_cred_csr_get(struct hk_lc *lc, struct job *j)
+{
+	struct hk_cred_info ci;
+	struct hk_mpk_writer w;
+	struct hk_buf der = HK_BUF_INIT;
+	char cid[HK_STATE_ID_MAX], key[48];
+	X509_REQ *req = NULL;
+	const unsigned char *p;
+	BIO *bio = NULL;
+	BUF_MEM *mem;
+
+	if (cred_of(lc, j, 1, cid, &ci) != 0)
+		return;
+	if (ci.csr != HK_CSR_CONFIRMED) {
+		fail(j, 403, "forbidden", "the signer has not confirmed the CSR's "
+					  "subject");
+		return;
+	}
+	snprintf(key, sizeof(key), "csr/%s", cid);
+	if (vault_get(lc, key, &der) != 0 ||
+	    (p = der.p, req = d2i_X509_REQ(NULL, &p, (long)der.len)) == NULL ||
+	    (bio = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_X509_REQ(bio, req) != 1) {
+		fail(j, 500, "internal_error", "cannot read the CSR");
+		goto out;
+	}
+	BIO_get_mem_ptr(bio, &mem);
+	resp_map(j, &w, 1);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_str(&w, mem->data, mem->length);
+	ok_status(j, &w);
+out:
+	BIO_free(bio);
+	X509_REQ_free(req);
+	hk_buf_release(&der);
+}
+
+/* REG-6: a chain is bound only if its key is the credential's, it is
+ * valid now, allows signing and chains to a trusted CA (SIG-7: several). */
+static void
+op_cred_certificate(struct hk_lc *lc, struct job *j)
+{
+	struct hk_cred_info ci;
+	struct hk_certcheck_info info;
+	struct hk_mpk_writer w;
+	struct ledger_vault_op op;
+	struct bb b;
+	struct hk_bytes pem;
+	enum hk_certcheck_reason reason;
+	const struct hk_key_info *k;
+	char cid[HK_STATE_ID_MAX], key[48], fphex[65];
+	const char *why = NULL;
+	bool renewal;
+	uint8_t retired[16];
+	int r;
+
+	if (cred_of(lc, j, 1, cid, &ci) != 0)
+		return;
+	if (field_bytes(j, 2, &pem) != 0) {
+		fail(j, 400, "invalid_request", "a PEM chain is required");
+		return;
+	}
+	if (ci.state != HK_CRED_KEY_GENERATED && !ci.pending.present) {
+		fail(j, 409, "conflict", "no key awaits a certificate");
+		return;
+	}
+	k = certified_key(&ci);
+	renewal = ci.pending.present;
+	memcpy(retired, ci.key.id, 16);
+	r = hk_certcheck_chain(lc->trust, (const char *)pem.p, pem.n, k->spki,
+	    k->spki_len, (int64_t)now_s(), &info, &reason);
+	if (r != 0 || reason != HK_CERTCHECK_OK) {
+		fail(j, reason == HK_CERTCHECK_INTERNAL ? 500 : 400,
+		    reason == HK_CERTCHECK_INTERNAL ? "internal_error" :
+		    "invalid_request", hk_certcheck_reason_text(reason));
+		return;
+	}
+	snprintf(key, sizeof(key), "cert/%s", cid);
+	op = vput(key, pem.p, pem.n);
+	bb_init(&b, 6);
+	bb_bin(&b, HK_BODY_CERT_FINGERPRINT, info.fingerprint, 32);
+	bb_uint(&b, HK_BODY_CERT_NOT_BEFORE, (uint64_t)info.not_before);
+	bb_uint(&b, HK_BODY_CERT_NOT_AFTER, (uint64_t)info.not_after);
+	bb_str(&b, HK_BODY_CERT_ISSUER, info.issuer);
+	bb_str(&b, HK_BODY_CERT_SERIAL, info.serial);
+	bb_bin(&b, HK_BODY_CERT_KEY_ID, k->id, 16);
+	if ((r = emit_bb(lc, j, HK_EV_CERT_BOUND, ci.signer, cid, &b, &op, 1,
+		 &why)) != 0) {
+		fail_emit(j, r, why);
+		return;
+	}
+	if (renewal) {
+		/* END-3: the old key goes once the new certificate is bound. */
+		bb_init(&b, 2);
+		bb_str(&b, HK_BODY_DESTROY_REASON, "renewal");
+		bb_bin(&b, HK_BODY_DESTROY_KEY_ID, retired, 16);
+		if ((r = emit_bb(lc, j, HK_EV_KEY_DESTROYED, ci.signer, cid, &b,
+			 NULL, 0, &why)) != 0) {
+			fail_emit(j, r, why);
+			return;
+		}
+		if ((r = hsm_key_destroy(lc->o.pool, retired)) != 0)
+			hk_error_f("renewal of %s: the HSM refused to delete the "
+				   "old key: %s", cid, hk_strerror(r));
+	}
+	hk_hex_encode(fphex, info.fingerprint, 32);
+	resp_map(j, &w, 3);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, cid);
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_cstr(&w, "active");
+	hk_mpk_put_uint(&w, 3);
+	hk_mpk_put_cstr(&w, fphex);
+	ok_status(j, &w);
+}
+
+static void
+suspend_resume(struct hk_lc *lc, struct job *j, const char *cid,
+    const char *sid, bool suspend, const char *reason, const char *by,
+    uint64_t otp_step)
+{
+	struct hk_mpk_writer w;
+	struct bb b;
+	const char *why = NULL;
+	int r;
+
+	bb_init(&b, 2 + (otp_step != 0));
+	bb_str(&b, HK_BODY_SUSP_REASON, reason);
+	bb_str(&b, HK_BODY_SUSP_BY, by);
+	if (otp_step != 0)
+		bb_uint(&b, HK_BODY_OTP_STEP, otp_step);
+	if ((r = emit_bb(lc, j, suspend ? HK_EV_SUSPENDED : HK_EV_RESUMED, sid,
+		 cid, &b, NULL, 0, &why)) != 0) {
+		fail_emit(j, r, why);
+		return;
+	}
+	resp_map(j, &w, 1);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, suspend ? "suspended" : "active");
+	ok_status(j, &w);
+}
+
+static void
+op_cred_suspend(struct hk_lc *lc, struct job *j)
+{
+	struct hk_cred_info ci;
+	char cid[HK_STATE_ID_MAX], reason[128];
+
+	if (cred_of(lc, j, 1, cid, &ci) != 0)
+		return;
+	if (field_str(j, 2, reason, sizeof(reason)) != 0 || reason[0] == '\0') {
+		fail(j, 400, "invalid_request", "a reason is required");
+		return;
+	}
+	suspend_resume(lc, j, cid, ci.signer, true, reason, "administrator", 0);
+}
+
+static void
+op_cred_resume(struct hk_lc *lc, struct job *j)
+{
+	struct hk_cred_info ci;
+	char cid[HK_STATE_ID_MAX];
+
+	if (cred_of(lc, j, 1, cid, &ci) != 0)
+		return;
+	suspend_resume(lc, j, cid, ci.signer, false, "resumed", "administrator",
+	    0);
+}
+
+static void
+op_cred_destroy(struct hk_lc *lc, struct job *j)
+{
+	struct hk_cred_info ci;
+	char cid[HK_STATE_ID_MAX], reason[32];
+
+	if (cred_of(lc, j, 1, cid, &ci) != 0)
+		return;
+	if (field_str(j, 2, reason, sizeof(reason)) != 0 ||
+	    (strcmp(reason, "renewal") != 0 && strcmp(reason, "revocation") != 0 &&
+		strcmp(reason, "termination") != 0)) {
+		fail(j, 400, "invalid_request", "reason is renewal, revocation "
+						"or termination");
+		return;
+	}
+	if (ci.state == HK_CRED_DESTROYED) {
+		fail(j, 409, "conflict", "credential destroyed");
+		return;
+	}
+	request_approval(lc, j, "credential.destroy", cid, ci.signer, cid, NULL,
+	    NULL, 0, reason);
+}
+
+static void
+op_cred_unlock(struct hk_lc *lc, struct job *j)
+{
+	struct hk_cred_info ci;
+	char cid[HK_STATE_ID_MAX];
+
+	if (cred_of(lc, j, 1, cid, &ci) != 0)
+		return;
+	if (!ci.locked) {
+		fail(j, 409, "conflict", "credential not locked");
+		return;
+	}
+	request_approval(lc, j, "credential.unlock", cid, ci.signer, cid, NULL,
+	    NULL, 0, NULL);
+}
+
+/* ---- the signer's side ------------------------------------------------------- */
+
+/* basic_auth(lc, j): the signer of the Basic credentials, checked against
+ * the argon2id hash of their password (REG-2); fills j->sid. */
+static int
+basic_auth(struct hk_lc *lc, struct job *j)
+{
+	struct hk_buf stored = HK_BUF_INIT;
+	uint8_t dec[512];
+	char key[48];
+	const char *colon;
+	size_t n = 0;
+	int r = HK_EAUTH;
+
+	if (j->auth.len < 7 || memcmp(j->auth.p, "Basic ", 6) != 0 ||
+	    hk_b64_decode(dec, sizeof(dec) - 1, (const char *)j->auth.p + 6,
+		j->auth.len - 6, &n) != 0 ||
+	    (colon = memchr(dec, ':', n)) == NULL ||
+	    (size_t)((const uint8_t *)colon - dec) >= sizeof(j->sid))
+		goto out;
+	memcpy(j->sid, dec, (size_t)((const uint8_t *)colon - dec));
+	j->sid[(const uint8_t *)colon - dec] = '\0';
+	if (!valid_id(j->sid, 's'))
+		goto out;
+	snprintf(key, sizeof(key), "pw/%s", j->sid);
+	if (vault_get(lc, key, &stored) != 0 || hk_buf_cstr(&stored) == NULL)
+		goto out;
+	if (hk_pwhash_verify((const char *)stored.p,
+		(const uint8_t *)colon + 1,
+		n - (size_t)((const uint8_t *)colon + 1 - dec)) == 0)
+		r = 0;
+out:
+	if (r != 0)
+		j->sid[0] = '\0';
+	sodium_memzero(dec, sizeof(dec));
+	hk_buf_release(&stored);
+	return r;
+}
+
+static bool
+require_signer(struct hk_lc *lc, struct job *j)
+{
+	if (basic_auth(lc, j) != 0) {
+		fail(j, 401, "unauthorized", "the signer id or password is "
+					     "wrong");
+		return false;
+	}
+	return true;
+}
+
+/* The signer's own credential named by field ${key}. */
+static int
+own_cred(struct hk_lc *lc, struct job *j, uint64_t key, char *cid,
+    struct hk_cred_info *ci)
+{
+	if (field_str(j, key, cid, HK_STATE_ID_MAX) != 0 || !valid_id(cid, 'c') ||
+	    hk_state_cred(lc->o.state, cid, strlen(cid), ci) != 0 ||
+	    strcmp(ci->signer, j->sid) != 0) {
+		/* Another signer's credential looks like none at all. */
+		fail(j, 404, "not_found", "no such credential");
+		return HK_ENOTFOUND;
+	}
+	return 0;
+}
+
+/* A failed factor: record authorization.denied (it counts towards the
+ * lockout) and lock at the configured count (ACT-9). */
+static void
+deny(struct hk_lc *lc, struct job *j, const char *cid,
+    const struct hk_cred_info *ci, const char *what)
+{
+	struct bb b;
+	struct hk_cred_info after;
+	const char *why = NULL;
+
+	bb_init(&b, 1);
+	bb_str(&b, HK_BODY_DENIED_REASON, what);
+	if (emit_bb(lc, j, HK_EV_AUTH_DENIED, ci->signer, cid, &b, NULL, 0,
+		&why) != 0)
+		hk_error_f("cannot record a denial for %s", cid);
+	if (hk_state_cred(lc->o.state, cid, strlen(cid), &after) == 0 &&
+	    after.failures >= lc->o.cfg->lockout_failures && !after.locked) {
+		bb_init(&b, 1);
+		bb_uint(&b, HK_BODY_LOCK_FAILURES, after.failures);
+		if (emit_bb(lc, NULL, HK_EV_CREDENTIAL_LOCKED, ci->signer, cid,
+			&b, NULL, 0, &why) != 0)
+			hk_error_f("cannot lock %s", cid);
+	}
+	fail(j, 401, "unauthorized", what);
+}
+
+/* check_pin(): the credential's PIN against its argon2id hash. */
+static int
+check_pin(struct hk_lc *lc, const char *cid, struct hk_bytes pin)
+{
+	struct hk_buf stored = HK_BUF_INIT;
+	char key[48];
+	int r;
+
+	snprintf(key, sizeof(key), "pin/%s", cid);
+	if ((r = vault_get(lc, key, &stored)) == 0 &&
+	    hk_buf_cstr(&stored) != NULL)
+		r = hk_pwhash_verify((const char *)stored.p, pin.p, pin.n);
+	hk_buf_release(&stored);
+	return r == 0 ? 0 : HK_EAUTH;
+}
+
+/* check_otp(): the TOTP code against the sealed seed; *step is the step it
+ * matched (must exceed the last one used: replay refusal). */
+static int
+check_otp(struct hk_lc *lc, const char *cid, const struct hk_cred_info *ci,
+    struct hk_bytes otp, uint64_t *step)
+{
+	struct hk_buf sealed = HK_BUF_INIT;
+	uint8_t seed[HSM_SEAL_MAX];
+	char key[48], code[16];
+	size_t n = 0;
+	int r;
+
+	if (otp.n == 0 || otp.n >= sizeof(code))
+		return HK_EAUTH;
+	memcpy(code, otp.p, otp.n);
+	code[otp.n] = '\0';
+	snprintf(key, sizeof(key), "otp/%s", cid);
+	if ((r = vault_get(lc, key, &sealed)) == 0 &&
+	    (r = hsm_unseal(lc->o.pool, lc->o.cfg->vault_key,
+		 (const uint8_t *)key, strlen(key), sealed.p, sealed.len, seed,
+		 &n)) == 0)
+		r = hk_totp_verify(seed, n, code, now_s(), 1, ci->otp_step, step);
+	sodium_memzero(seed, sizeof(seed));
+	hk_buf_release(&sealed);
+	return r == 0 ? 0 : HK_EAUTH;
+}
+
+/* REG-1, REG-2: redeem an enrollment code; choose password and PIN; get
+ * the TOTP seed once. A wrong, used or expired code changes nothing. */
+static void
+op_enroll(struct hk_lc *lc, struct job *j)
+{
+	struct hk_cred_info ci;
+	struct hk_mpk_writer w;
+	struct ledger_vault_op ops[4];
+	struct hk_bytes code, pw, pin;
+	struct hk_buf rec = HK_BUF_INIT, stored = HK_BUF_INIT;
+	struct bb b;
+	char hex[65], eckey[80], pwkey[48], pinkey[48], otpkey[48],
+	    cid[HK_STATE_ID_MAX], pwh[HK_PWHASH_STR_LEN],
+	    pinh[HK_PWHASH_STR_LEN], uri[HK_TOTP_URI_MAX];
+	uint8_t h[32], seed[HK_TOTP_SECRET_DEFAULT];
+	uint8_t sealed[HK_TOTP_SECRET_DEFAULT + HSM_SEAL_OVERHEAD];
+	const char *why = NULL;
+	uint64_t expires = 0;
+	size_t slen = 0, nops = 0, i;
+	bool have_pw;
+	int r;
+
+	uri[0] = '\0';
+	if (field_bytes(j, 1, &code) != 0 || field_bytes(j, 2, &pw) != 0 ||
+	    field_bytes(j, 3, &pin) != 0) {
+		fail(j, 400, "invalid_request", "enrollment_code, password and "
+						"pin are required");
+		goto out;
+	}
+	crypto_hash_sha256(h, code.p, code.n);
+	hk_hex_encode(hex, h, 32);
+	snprintf(eckey, sizeof(eckey), "ec/%s", hex);
+	if (vault_get(lc, eckey, &rec) != 0 || rec.len != 19 + 8) {
+		fail(j, 410, "gone", "unknown, used or expired enrollment code");
+		goto out;
+	}
+	memcpy(cid, rec.p, 18);
+	cid[18] = '\0';
+	for (i = 0; i < 8; i++)
+		expires = expires << 8 | rec.p[19 + i];
+	if (expires <= now_ms() ||
+	    hk_state_cred(lc->o.state, cid, strlen(cid), &ci) != 0 ||
+	    ci.enrolled || ci.state == HK_CRED_DESTROYED) {
+		fail(j, 410, "gone", "unknown, used or expired enrollment code");
+		goto out;
+	}
+	snprintf(j->sid, sizeof(j->sid), "%s", ci.signer);
+	if (hk_pwhash_pin_check(pin.p, pin.n) != 0) {
+		fail(j, 400, "invalid_request", "the PIN must be 6 to 12 digits");
+		goto out;
+	}
+	snprintf(pwkey, sizeof(pwkey), "pw/%s", ci.signer);
+	have_pw = vault_get(lc, pwkey, &stored) == 0 &&
+	    hk_buf_cstr(&stored) != NULL;
+	if (have_pw) {
+		/* A signer who has a password proves it; a code alone does not
+		 * take over an account. */
+		if (hk_pwhash_verify((const char *)stored.p, pw.p, pw.n) != 0) {
+			fail(j, 401, "unauthorized", "this signer already has a "
+						     "password: give it");
+			goto out;
+		}
+	} else {
+		if (hk_pwhash_password_check(pw.p, pw.n) != 0) {
+			fail(j, 400, "invalid_request", "the password must be "
+							"12 to 128 bytes of "
+							"UTF-8");
+			goto out;
+		}
+		if (hk_pwhash_hash(&lc->o.pwhash, pw.p, pw.n, pwh) != 0) {
+			fail(j, 500, "internal_error", "cannot hash");
+			goto out;
+		}
+		ops[nops++] = vput(pwkey, pwh, strlen(pwh));
+	}
+	if (hk_pwhash_hash(&lc->o.pwhash, pin.p, pin.n, pinh) != 0) {
+		fail(j, 500, "internal_error", "cannot hash");
+		goto out;
+	}
+	snprintf(pinkey, sizeof(pinkey), "pin/%s", cid);
+	ops[nops++] = vput(pinkey, pinh, strlen(pinh));
+	if (ci.level >= 2) {
+		snprintf(otpkey, sizeof(otpkey), "otp/%s", cid);
+		if (rng(lc, seed, sizeof(seed)) != 0 ||
+		    hsm_seal(lc->o.pool, lc->o.cfg->vault_key,
+			(const uint8_t *)otpkey, strlen(otpkey), seed,
+			sizeof(seed), sealed, &slen) != 0 ||
+		    hk_totp_uri("Hanko", cid, seed, sizeof(seed), uri) != 0) {
+			fail(j, 500, "internal_error", "cannot make the OTP seed");
+			goto out;
+		}
+		ops[nops++] = vput(otpkey, sealed, slen);
+	}
+	ops[nops++] = vdel(eckey);
+	bb_init(&b, 0);
+	if ((r = emit_bb(lc, j, HK_EV_CREDENTIAL_ENROLLED, ci.signer, cid, &b,
+		 ops, nops, &why)) != 0) {
+		fail_emit(j, r, why);
+		goto out;
+	}
+	resp_map(j, &w, 3);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, ci.signer);
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_cstr(&w, cid);
+	hk_mpk_put_uint(&w, 3);
+	hk_mpk_put_cstr(&w, uri);
+	ok_status(j, &w);
+out:
+	sodium_memzero(seed, sizeof(seed));
+	sodium_memzero(uri, sizeof(uri));
+	sodium_memzero(pwh, sizeof(pwh));
+	sodium_memzero(pinh, sizeof(pinh));
+	hk_buf_release(&rec);
+	hk_buf_release(&stored);
+}
+
+static void
+op_signer_csr_get(struct hk_lc *lc, struct job *j)
+{
+	struct hk_cred_info ci;
+	struct hk_mpk_writer w;
+	struct hk_buf der = HK_BUF_INIT;
+	char cid[HK_STATE_ID_MAX], key[48], text[HK_CSR_SUBJECT_TEXT_MAX];
+
+	if (!require_signer(lc, j) || own_cred(lc, j, 1, cid, &ci) != 0)
+		return;
+	snprintf(key, sizeof(key), "csr/%s", cid);
+	if (ci.csr == HK_CSR_NONE || vault_get(lc, key, &der) != 0 ||
+	    hk_csr_subject_text(der.p, der.len, text) != 0) {
+		fail(j, 404, "not_found", "no CSR for this credential");
+		goto out;
+	}
+	resp_map(j, &w, 2);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, text);
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_cstr(&w, hk_state_csr_name(ci.csr));
+	ok_status(j, &w);
+out:
+	hk_buf_release(&der);
+}
+
+static void
+op_signer_csr_confirm(struct hk_lc *lc, struct job *j)
+{
+	struct hk_cred_info ci;
+	struct hk_mpk_writer w;
+	struct hk_bytes pin;
+	struct bb b;
+	char cid[HK_STATE_ID_MAX];
+	const char *why = NULL;
+	int r;
+
+	if (!require_signer(lc, j) || own_cred(lc, j, 1, cid, &ci) != 0)
+		return;
+	if (field_bytes(j, 2, &pin) != 0) {
+		fail(j, 400, "invalid_request", "the PIN is required");
+		return;
+	}
+	if (ci.locked) {
+		fail(j, 423, "locked", "the credential is locked");
+		return;
+	}
+	if (ci.csr != HK_CSR_AWAITING) {
+		fail(j, 409, "conflict", "no CSR awaits confirmation");
+		return;
+	}
+	if (check_pin(lc, cid, pin) != 0) {
+		deny(lc, j, cid, &ci, "wrong PIN");
+		return;
+	}
+	bb_init(&b, 1);
+	bb_bin(&b, HK_BODY_CSR_SHA256, ci.csr_sha, 32);
+	if ((r = emit_bb(lc, j, HK_EV_CSR_CONFIRMED, ci.signer, cid, &b, NULL, 0,
+		 &why)) != 0) {
+		fail_emit(j, r, why);
+		return;
+	}
+	resp_map(j, &w, 1);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, hk_state_csr_name(HK_CSR_CONFIRMED));
+	ok_status(j, &w);
+}
+
+/* END-2: a nonce for one suspension or destruction request. */
+static void
+op_signer_nonce(struct hk_lc *lc, struct job *j)
+{
+	struct hk_mpk_writer w;
+	struct nonce *n = NULL;
+	uint8_t raw[16];
+	uint64_t now = now_s();
+	size_t i;
+
+	if (!require_signer(lc, j))
+		return;
+	for (i = 0; i < lc->nnonces; i++)
+		if (lc->nonces[i].used || lc->nonces[i].expires <= now) {
+			n = &lc->nonces[i];
+			break;
+		}
+	if (n == NULL && lc->nnonces < NONCES_MAX)
+		n = &lc->nonces[lc->nnonces++];
+	if (n == NULL || rng(lc, raw, sizeof(raw)) != 0) {
+		fail(j, 503, "unavailable", "no nonce available now");
+		return;
+	}
+	hk_hex_encode(n->value, raw, sizeof(raw));
+	snprintf(n->sid, sizeof(n->sid), "%s", j->sid);
+	n->expires = now + NONCE_S;
+	n->used = false;
+	resp_map(j, &w, 2);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, n->value);
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_uint(&w, NONCE_S);
+	ok_status(j, &w);
+}
+
+/* Take a nonce: it must be this signer's, unused and unexpired; it is
+ * used up whatever happens next. */
+static bool
+take_nonce(struct hk_lc *lc, struct job *j)
+{
+	char value[40];
+	size_t i;
+
+	if (field_str(j, 2, value, sizeof(value)) != 0 || strlen(value) != 32)
+		return false;
+	for (i = 0; i < lc->nnonces; i++) {
+		struct nonce *n = &lc->nonces[i];
+
+		if (n->used || sodium_memcmp(n->value, value, 32) != 0)
+			continue;
+		n->used = true;
+		return strcmp(n->sid, j->sid) == 0 && n->expires > now_s();
+	}
+	return false;
+}
+
+/* END-1, END-2: the verified signer suspends or destroys their own
+ * credential with a fresh nonce, PIN and (level 2) OTP. */
+static void
+signer_end(struct hk_lc *lc, struct job *j, bool destroy)
+{
+	struct hk_cred_info ci;
+	struct hk_mpk_writer w;
+	struct hk_bytes pin, otp = {NULL, 0};
+	struct bb b;
+	char cid[HK_STATE_ID_MAX], reason[32];
+	const char *why = NULL;
+	uint64_t step = 0;
+	int r;
+
+	if (!require_signer(lc, j) || own_cred(lc, j, 1, cid, &ci) != 0)
+		return;
+	if (!take_nonce(lc, j)) {
+		fail(j, 410, "gone", "unknown, used, expired or foreign nonce");
+		return;
+	}
+	if (field_bytes(j, 3, &pin) != 0 ||
+	    (ci.level >= 2 && field_bytes(j, 4, &otp) != 0)) {
+		fail(j, 400, "invalid_request", "PIN and OTP are required");
+		return;
+	}
+	reason[0] = '\0';
+	if (destroy && (field_str(j, 5, reason, sizeof(reason)) != 0 ||
+			   (strcmp(reason, "revocation") != 0 &&
+			       strcmp(reason, "termination") != 0))) {
+		fail(j, 400, "invalid_request", "reason is revocation or "
+						"termination");
+		return;
+	}
+	if (ci.locked) {
+		fail(j, 423, "locked", "the credential is locked");
+		return;
+	}
+	if (check_pin(lc, cid, pin) != 0) {
+		deny(lc, j, cid, &ci, "wrong PIN");
+		return;
+	}
+	if (ci.level >= 2 && check_otp(lc, cid, &ci, otp, &step) != 0) {
+		deny(lc, j, cid, &ci, "wrong or reused OTP");
+		return;
+	}
+	if (!destroy) {
+		suspend_resume(lc, j, cid, ci.signer, true, "signer", "signer",
+		    step);
+		return;
+	}
+	bb_init(&b, ci.key.present ? 3 : 2);
+	bb_str(&b, HK_BODY_DESTROY_REASON, reason);
+	if (ci.key.present)
+		bb_bin(&b, HK_BODY_DESTROY_KEY_ID, ci.key.id, 16);
+	bb_uint(&b, HK_BODY_OTP_STEP, step ? step : ci.otp_step + 1);
+	if ((r = emit_bb(lc, j, HK_EV_KEY_DESTROYED, ci.signer, cid, &b, NULL, 0,
+		 &why)) != 0) {
+		fail_emit(j, r, why);
+		return;
+	}
+	if (ci.key.present && (r = hsm_key_destroy(lc->o.pool, ci.key.id)) != 0)
+		hk_error_f("credential %s destroyed in the ledger but the HSM "
+			   "refused to delete its key: %s", cid, hk_strerror(r));
+	if (ci.pending.present && hsm_key_destroy(lc->o.pool, ci.pending.id) != 0)
+		hk_error_f("the renewal key of %s is left in the HSM", cid);
+	resp_map(j, &w, 1);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, "destroyed");
+	ok_status(j, &w);
+}
+
+static void
+op_signer_suspend(struct hk_lc *lc, struct job *j)
+{
+	signer_end(lc, j, false);
+}
+
+static void
+op_signer_destroy(struct hk_lc *lc, struct job *j)
+{
+	signer_end(lc, j, true);
+}
+
+/* ---- dispatch --------------------------------------------------------------- */
+
+static const struct {
+	uint64_t type;
+	const char *op;
+	unsigned roles; /* 0: a signer route */
+	handler_fn fn;
+} ops_table[] = {
+	{HK_IPC_ADMIN_STATUS, "status", R_ADMIN | R_SO | R_OPERATOR, op_status},
+	{HK_IPC_USERS_LIST, "users.list", R_SO, op_users_list},
+	{HK_IPC_USERS_ADD, "users.add", R_ADMIN | R_SO, op_users_add},
+	{HK_IPC_USERS_REMOVE, "users.remove", R_ADMIN | R_SO, op_users_remove},
+	{HK_IPC_APPROVALS_LIST, "approvals.list", R_SO, op_approvals_list},
+	{HK_IPC_APPROVAL_DECIDE, "approvals.decide", R_SO, op_approval_decide},
+	{HK_IPC_SIGNER_REGISTER, "signers.register", R_ADMIN,
+	    op_signer_register},
+	{HK_IPC_SIGNER_GET, "signers.get", R_ADMIN, op_signer_get},
+	{HK_IPC_SIGNER_ERASE, "signers.erase", R_ADMIN, op_signer_erase},
+	{HK_IPC_CREDENTIAL_CREATE, "credentials.create", R_ADMIN,
+	    op_cred_create},
+	{HK_IPC_CREDENTIAL_GET, "credentials.get", R_ADMIN, op_cred_get},
+	{HK_IPC_CREDENTIAL_KEY, "credentials.key", R_ADMIN, op_cred_key},
+	{HK_IPC_CREDENTIAL_CSR, "credentials.csr", R_ADMIN, op_cred_csr},
+	{HK_IPC_CREDENTIAL_CSR_GET, "credentials.csr_get", R_ADMIN,
+	    op_cred_csr_get},
+	{HK_IPC_CREDENTIAL_CERTIFICATE, "credentials.certificate", R_ADMIN,
+	    op_cred_certificate},
+	{HK_IPC_CREDENTIAL_SUSPEND, "credentials.suspend", R_ADMIN,
+	    op_cred_suspend},
+	{HK_IPC_CREDENTIAL_RESUME, "credentials.resume", R_ADMIN,
+	    op_cred_resume},
+	{HK_IPC_CREDENTIAL_DESTROY, "credentials.destroy", R_ADMIN,
+	    op_cred_destroy},
+	{HK_IPC_CREDENTIAL_UNLOCK, "credentials.unlock", R_ADMIN | R_SO,
+	    op_cred_unlock},
+	{HK_IPC_CREDENTIAL_RENEW, "credentials.renew", R_ADMIN, op_cred_renew},
+	{HK_IPC_SIGNER_ENROLL, "enroll", 0, op_enroll},
+	{HK_IPC_SIGNER_CSR_GET, "signer.csr_get", 0, op_signer_csr_get},
+	{HK_IPC_SIGNER_CSR_CONFIRM, "signer.csr_confirm", 0,
+	    op_signer_csr_confirm},
+	{HK_IPC_SIGNER_NONCE, "signer.nonce", 0, op_signer_nonce},
+	{HK_IPC_SIGNER_SUSPEND, "signer.suspend", 0, op_signer_suspend},
+	{HK_IPC_SIGNER_DESTROY, "signer.destroy", 0, op_signer_destroy},
+};
+#define NOPS (sizeof(ops_table) / sizeof(ops_table[0]))
+
+/** hk_lc_handles(type): whether ${type} is one of the executor's. */
+bool
+hk_lc_handles(uint64_t type)
+{
+	size_t i;
+
+	for (i = 0; i < NOPS; i++)
+		if (ops_table[i].type == type)
+			return true;
+	return false;
+}
+
+/* OPS-6: every admin request, allowed or refused, with who, from where,
+ * what, on what, and how it ended. */
+static void
+record_admin(struct hk_lc *lc, struct job *j, const char *op)
+{
+	struct bb b;
+	const char *why = NULL;
+	bool allowed = j->status >= 200 && j->status < 300;
+
+	bb_init(&b, allowed ? 4 : 5);
+	bb_str(&b, HK_BODY_AR_OPERATION, op);
+	bb_str(&b, HK_BODY_AR_TARGET, j->target);
+	bb_str(&b, HK_BODY_AR_OUTCOME, allowed ? "allowed" : "refused");
+	bb_uint(&b, HK_BODY_AR_STATUS, j->status);
+	if (!allowed)
+		bb_str(&b, HK_BODY_AR_REASON, j->reason);
+	if (emit_bb(lc, j, HK_EV_ADMIN_REQUEST, "", "", &b, NULL, 0, &why) !=
+	    0) {
+		hk_error_f("cannot record admin request %s: the answer becomes "
+			   "503", op);
+		fail(j, 503, "unavailable", "the request could not be recorded");
+	}
+}
+
+static void
+run(struct hk_lc *lc, struct job *j)
+{
+	struct hk_puser_info u;
+	size_t i;
+
+	for (i = 0; i < NOPS && ops_table[i].type != j->type; i++)
+		;
+	if (i == NOPS) {
+		fail(j, 404, "not_found", "unknown operation");
+		return;
+	}
+	if (ops_table[i].roles == 0) {
+		if (j->listener != HK_IPC_SIGNING) {
+			fail(j, 404, "not_found", "unknown operation");
+			return;
+		}
+		ops_table[i].fn(lc, j);
+		return;
+	}
+	/* Admin routes: the certificate names the privileged user (REG-8,
+	 * OPS-1); the front only forwarded what it saw. */
+	if (j->listener != HK_IPC_ADMIN || !j->has_cert) {
+		fail(j, 403, "forbidden", "a privileged user's certificate is "
+					  "required");
+	} else if (hk_state_puser(lc->o.state, j->fp, &u) != 0 || !u.active) {
+		fail(j, 403, "forbidden", "not an active privileged user");
+	} else if ((role_bit(u.role) & ops_table[i].roles) == 0) {
+		fail(j, 403, "forbidden", "this role may not do that");
+	} else {
+		ops_table[i].fn(lc, j);
+	}
+	record_admin(lc, j, ops_table[i].op);
+}
+
+static void
+job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	hk_buf_release(&j->auth);
+	hk_buf_release(&j->body);
+	hk_buf_release(&j->resp);
+	free(j);
+}
+
+static void *
+thread_main(void *arg)
+{
+	struct hk_lc *lc = arg;
+	struct job *j;
+
+	pthread_mutex_lock(&lc->mu);
+	for (;;) {
+		while (lc->head == NULL && !lc->stopping)
+			pthread_cond_wait(&lc->cv, &lc->mu);
+		if ((j = lc->head) == NULL)
+			break;
+		lc->head = j->next;
+		if (lc->head == NULL)
+			lc->tail = &lc->head;
+		lc->queued--;
+		pthread_mutex_unlock(&lc->mu);
+		run(lc, j);
+		lc->o.done(lc->o.arg, j->id, j->status, j->resp.p, j->resp.len);
+		job_free(j);
+		pthread_mutex_lock(&lc->mu);
+	}
+	pthread_mutex_unlock(&lc->mu);
+	return NULL;
+}
+
+/** hk_lc_submit(lc, req): queue a copy of ${req}. */
+int
+hk_lc_submit(struct hk_lc *lc, const struct hk_ipc_msg *req)
+{
+	struct job *j;
+	size_t n;
+	int r;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return HK_ENOMEM;
+	j->id = req->id;
+	j->type = req->type;
+	j->listener = req->ctx.listener;
+	j->has_cert = req->ctx.has_client_cert;
+	memcpy(j->fp, req->ctx.client_fp, 32);
+	hk_hex_encode(j->fp_hex, j->fp, 32);
+	n = req->ctx.peer.n < sizeof(j->peer) - 1 ? req->ctx.peer.n :
+						     sizeof(j->peer) - 1;
+	memcpy(j->peer, req->ctx.peer.p, n);
+	n = req->ctx.client_subject.n < sizeof(j->subject) - 1 ?
+	    req->ctx.client_subject.n : sizeof(j->subject) - 1;
+	memcpy(j->subject, req->ctx.client_subject.p, n);
+	if ((r = hk_buf_put(&j->auth, req->ctx.authorization.p,
+		 req->ctx.authorization.n)) != 0 ||
+	    (r = hk_buf_put(&j->body, req->body.p, req->body.n)) != 0) {
+		job_free(j);
+		return r;
+	}
+	pthread_mutex_lock(&lc->mu);
+	if (lc->stopping || lc->queued >= QUEUE_MAX) {
+		pthread_mutex_unlock(&lc->mu);
+		job_free(j);
+		return HK_EBUSY;
+	}
+	*lc->tail = j;
+	lc->tail = &j->next;
+	lc->queued++;
+	pthread_cond_signal(&lc->cv);
+	pthread_mutex_unlock(&lc->mu);
+	return 0;
+}
+
+static int
+load_trust(struct hk_lc *lc)
+{
+	FILE *f;
+	char *pem = NULL;
+	size_t n = 0;
+	bool blank = true;
+	int r = 0;
+
+	if ((lc->trust = hk_certcheck_store_new()) == NULL ||
+	    (lc->operators = X509_STORE_new()) == NULL)
+		return HK_ENOMEM;
+	if (X509_STORE_load_file(lc->operators, lc->o.cfg->admin.client_ca) !=
+	    1) {
+		hk_error_f("cannot load the operator CA %s",
+		    lc->o.cfg->admin.client_ca);
+		return HK_ECONFIG;
+	}
+	if ((f = fopen(lc->o.cfg->trusted_cas, "r")) == NULL) {
+		hk_error_f("cannot open %s: %s", lc->o.cfg->trusted_cas,
+		    strerror(errno));
+		return HK_ECONFIG;
+	}
+	if ((pem = calloc(1, 1 << 20)) != NULL)
+		n = fread(pem, 1, (1 << 20) - 1, f);
+	fclose(f);
+	if (pem == NULL)
+		return HK_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (pem[i] != ' ' && pem[i] != '\n' && pem[i] != '\r' &&
+		    pem[i] != '\t')
+			blank = false;
+	/* An empty bundle is allowed: no certificate is accepted until the
+	 * operator configures the issuing CAs. */
+	if (!blank && (r = hk_certcheck_store_add_pem(lc->trust, pem, n)) != 0)
+		hk_error_f("%s: not a bundle of CA certificates",
+		    lc->o.cfg->trusted_cas);
+	else
+		hk_info_f("%zu trusted issuing CA(s)",
+		    hk_certcheck_store_count(lc->trust));
+	free(pem);
+	return r == 0 ? 0 : HK_ECONFIG;
+}
+
+/** hk_lc_new(o, out): start the executor. */
+int
+hk_lc_new(const struct hk_lc_opts *o, struct hk_lc **out)
+{
+	struct hk_lc *lc;
+	int r;
+
+	if ((lc = calloc(1, sizeof(*lc))) == NULL)
+		return HK_ENOMEM;
+	lc->o = *o;
+	lc->tail = &lc->head;
+	pthread_mutex_init(&lc->mu, NULL);
+	pthread_cond_init(&lc->cv, NULL);
+	if ((r = load_trust(lc)) != 0 ||
+	    (r = pthread_create(&lc->thread, NULL, thread_main, lc) != 0 ?
+		    HK_ENOMEM : 0) != 0) {
+		hk_certcheck_store_free(lc->trust);
+		X509_STORE_free(lc->operators);
+		free(lc);
+		return r;
+	}
+	*out = lc;
+	return 0;
+}
+
+/** hk_lc_free(lc): finish the queue, stop the thread. */
+void
+hk_lc_free(struct hk_lc *lc)
+{
+	if (lc == NULL)
+		return;
+	pthread_mutex_lock(&lc->mu);
+	lc->stopping = true;
+	pthread_cond_broadcast(&lc->cv);
+	pthread_mutex_unlock(&lc->mu);
+	pthread_join(lc->thread, NULL);
+	hk_certcheck_store_free(lc->trust);
+	X509_STORE_free(lc->operators);
+	sodium_memzero(lc->nonces, sizeof(lc->nonces));
+	pthread_cond_destroy(&lc->cv);
+	pthread_mutex_destroy(&lc->mu);
+	free(lc);
+}
