@@ -74,6 +74,27 @@ struct write_req {
 	struct hk_buf buf;
 };
 
+/* The state digest, logged after the cold replay at start and from the
+ * live state at stop: the two must be equal across a restart (a state
+ * built incrementally is the state the ledger replays to). */
+static void
+log_digest(struct hk_monitor *m, const char *when)
+{
+	uint8_t dg[32], root[32];
+	char hex[65];
+	uint64_t size = 0;
+	size_t i;
+
+	if (hk_state_digest(m->state, dg) != 0 ||
+	    ledger_size(m->ledger, &size, root) != 0) {
+		hk_warn_f("cannot compute the state digest %s", when);
+		return;
+	}
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", dg[i]);
+	hk_info_f("state %s: %" PRIu64 " events, digest %s", when, size, hex);
+}
+
 static int
 record(struct hk_monitor *m, uint64_t type, const uint8_t *prev_config,
     const char *reason)
@@ -176,6 +197,7 @@ hk_monitor_open(const struct hk_config *cfg, const char *state_dir,
 		hk_error_f("replaying the ledger failed (%s)", hk_strerror(r));
 		goto out;
 	}
+	log_digest(m, "replayed");
 	if (hk_state_flagged(m->state, NULL, NULL) > 0) {
 		uint64_t seq;
 		const char *why;
@@ -632,6 +654,8 @@ hk_monitor_close(struct hk_monitor *m, const char *reason)
 	    ledger_failure(m->ledger) == NULL &&
 	    (r = record(m, HK_EV_APPLIANCE_STOPPED, NULL, reason)) != 0)
 		hk_error_f("cannot record the stop (%s)", hk_strerror(r));
+	if (reason != NULL && m->state != NULL)
+		log_digest(m, "at stop");
 	ledger_close(m->ledger);
 	hk_ckpt_free(m->ckpt);
 	hsm_pool_free(m->pool);
