@@ -40,7 +40,40 @@
 enum hk_ipc_type {
 	HK_IPC_HEALTH = 1, /* liveness */
 	HK_IPC_READY = 2,  /* ledger writable, HSM self-test passed */
-	HK_IPC_TYPE_MAX = 2,
+	/*
+	 * The admin API (admin listener) and the signer API (signing
+	 * listener) of docs/admin-api.md, which gives each type's request
+	 * and response keys. Types between these numbers are unassigned;
+	 * hk_ipc_decode admits every type up to HK_IPC_TYPE_MAX, and the
+	 * core answers the ones it does not know.
+	 */
+	HK_IPC_ADMIN_STATUS = 10,           /* GET /admin/v1/status */
+	HK_IPC_USERS_LIST = 11,             /* GET /admin/v1/users */
+	HK_IPC_USERS_ADD = 12,              /* POST /admin/v1/users */
+	HK_IPC_USERS_REMOVE = 13,           /* DELETE .../users/{fp} */
+	HK_IPC_APPROVALS_LIST = 14,         /* GET /admin/v1/approvals */
+	HK_IPC_APPROVAL_DECIDE = 15,        /* .../{id}/approve, /reject */
+	HK_IPC_SIGNER_REGISTER = 16,        /* POST /admin/v1/signers */
+	HK_IPC_SIGNER_GET = 17,             /* GET .../signers/{id} */
+	HK_IPC_SIGNER_ERASE = 18,           /* POST .../{id}/erase */
+	HK_IPC_CREDENTIAL_CREATE = 19,      /* POST .../{id}/credentials */
+	HK_IPC_CREDENTIAL_GET = 20,         /* GET .../credentials/{id} */
+	HK_IPC_CREDENTIAL_KEY = 21,         /* POST .../{id}/key */
+	HK_IPC_CREDENTIAL_CSR = 22,         /* POST .../{id}/csr */
+	HK_IPC_CREDENTIAL_CSR_GET = 23,     /* GET .../{id}/csr */
+	HK_IPC_CREDENTIAL_CERTIFICATE = 24, /* PUT .../{id}/certificate */
+	HK_IPC_CREDENTIAL_SUSPEND = 25,     /* POST .../{id}/suspend */
+	HK_IPC_CREDENTIAL_RESUME = 26,      /* POST .../{id}/resume */
+	HK_IPC_CREDENTIAL_DESTROY = 27,     /* POST .../{id}/destroy */
+	HK_IPC_CREDENTIAL_UNLOCK = 28,      /* POST .../{id}/unlock */
+	HK_IPC_CREDENTIAL_RENEW = 29,       /* POST .../{id}/renew */
+	HK_IPC_SIGNER_ENROLL = 40,          /* POST /signer/v1/enroll */
+	HK_IPC_SIGNER_CSR_GET = 41,         /* GET .../{id}/csr */
+	HK_IPC_SIGNER_CSR_CONFIRM = 42,     /* POST .../{id}/csr/confirm */
+	HK_IPC_SIGNER_NONCE = 43,           /* POST /signer/v1/nonce */
+	HK_IPC_SIGNER_SUSPEND = 44,         /* POST .../{id}/suspend */
+	HK_IPC_SIGNER_DESTROY = 45,         /* POST .../{id}/destroy */
+	HK_IPC_TYPE_MAX = 45,
 };
 
 enum {
