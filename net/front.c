@@ -782,7 +782,8 @@ conn_request(struct conn *c, size_t consumed)
 	struct hk_ipc_msg m;
 	struct hk_buf frame = HK_BUF_INIT, body = HK_BUF_INIT;
 	const uint8_t *hbody;
-	char rid[32], allow[NET_ROUTE_ALLOW_LEN], extra[NET_ROUTE_ALLOW_LEN + 16];
+	char rid[32], allow[NET_ROUTE_ALLOW_LEN];
+	char extra[NET_ROUTE_ALLOW_LEN + 16];
 	size_t hlen;
 	int r;
 
@@ -872,13 +873,15 @@ conn_request(struct conn *c, size_t consumed)
 		/* Non-UTF-8 header text cannot be a msgpack str: refuse it;
 		 * a body over the frame size cannot be sent. */
 		hk_buf_release(&frame);
-		conn_error(c, r == HK_ENOMEM ? 500 : r == HK_ETOOBIG ? 413 : 400,
-		    r == HK_ENOMEM ? "server_error" :
-		    r == HK_ETOOBIG ? "payload_too_large" : "invalid_request",
-		    r == HK_ENOMEM ? "out of memory" :
-		    r == HK_ETOOBIG ? "request too large for the core" :
-				      "header field text is not UTF-8",
-		    NULL);
+		if (r == HK_ENOMEM)
+			conn_error(c, 500, "server_error", "out of memory",
+			    NULL);
+		else if (r == HK_ETOOBIG)
+			conn_error(c, 413, "payload_too_large",
+			    "request too large for the core", NULL);
+		else
+			conn_error(c, 400, "invalid_request",
+			    "header field text is not UTF-8", NULL);
 		return;
 	}
 	r = ipc_send(f, frame.p, frame.len);

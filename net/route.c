@@ -740,7 +740,8 @@ value_to_json(struct hk_mpk_reader *r, const struct net_route_field *f,
 		return 0;
 	case NET_ROUTE_BOOL:
 		if (kind != HK_MPK_BOOL || hk_mpk_get_bool(r, &b) != 0) {
-			*why_out = "a boolean field of the answer is not a bool";
+			*why_out = "a boolean field of the answer is not a "
+				   "bool";
 			return HK_EPROTO;
 		}
 		*out = json_boolean(b);
@@ -881,7 +882,8 @@ net_route_response(const struct net_route *rt, uint64_t status,
 	if (code != NULL &&
 	    strcmp(json_string_value(json_object_get(obj, "error")), code) !=
 		0) {
-		*why_out = "the answer's error code does not match its status";
+		*why_out =
+		    "the answer's code (key 1) does not match its status";
 		rc = HK_EPROTO;
 		goto out;
 	}

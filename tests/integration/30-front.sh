@@ -111,12 +111,13 @@ WRAP=${HK_WRAP:-}
 
 # --- A: functional checks, short timeouts -------------------------------
 if start A --header 2 --body 2 --idle 3 --core-timeout-ms 1500 \
-    --record "$T/rec.txt"; then
+    --record "$T/rec.txt" --steer "$T/steer"; then
 	A_SPORT=$SPORT A_APORT=$APORT A_PID=$PID
 	client basic "$SPORT" "$APORT"
 	client limits "$SPORT"
 	client tls "$SPORT" "$APORT"
 	client timeouts "$SPORT" 2 2 3 1500
+	client api "$SPORT" "$APORT"
 
 	# curl, a third independent client.
 	out=$(curl -s --cacert "$T/server.pem" "https://127.0.0.1:$SPORT/healthz")
@@ -152,6 +153,13 @@ if start A --header 2 --body 2 --idle 3 --core-timeout-ms 1500 \
 	check "one structured log line per request ($nreq lines: id, listener, peer, method, path, status, ms, TLS version)" \
 	    [ "$nreq" -ge 40 -a "$nbad" = 0 ]
 	check "the front logged no error" bash -c "! grep -q ' error ' '$T/A.log'"
+	# PINs, passwords, OTPs, enrollment codes, the otpauth secret and the
+	# Basic credentials crossed the front, and none is in its log.
+	leaked=$(grep -cFf "$T/api-secrets.txt" "$T/A.log" 2>/dev/null)
+	check "no secret of the admin and signer API appears in the front's log" \
+	    [ -s "$T/api-secrets.txt" -a "${leaked:-1}" = 0 ]
+	check "answers outside a route's schema are logged as 502 causes" \
+	    grep -q "refused: the answer has a key outside the route's schema" "$T/A.log"
 fi
 
 # --- B: max_connections -------------------------------------------------

@@ -137,8 +137,8 @@ test_NET1_table_is_consistent(void **state)
 				if (t[i].req[j].src == NET_ROUTE_PATH &&
 				    strlen(t[i].req[j].name) ==
 					(size_t)(e - p - 1) &&
-				    memcmp(t[i].req[j].name, p + 1, e - p - 1) ==
-					0)
+				    memcmp(t[i].req[j].name, p + 1,
+					(size_t)(e - p - 1)) == 0)
 					found = true;
 			assert_true(found);
 			params++;
@@ -396,7 +396,8 @@ test_NET1_ACT5_request_refusals(void **state)
 		const char *text;
 	} cases[] = {
 	    {NET_HTTP_POST, enroll, NET_ROUTE_SIGNING,
-		"{\"enrollment_code\":\"s3cr3t-4711\",\"pin\":\"1\"}", HK_EINVAL,
+		"{\"enrollment_code\":\"s3cr3t-4711\",\"pin\":\"1\"}",
+		HK_EINVAL,
 		"missing field \"password\""},
 	    {NET_HTTP_POST, enroll, NET_ROUTE_SIGNING,
 		"{\"enrollment_code\":\"s3cr3t-4711\",\"password\":null,"
@@ -421,7 +422,8 @@ test_NET1_ACT5_request_refusals(void **state)
 		"cr3t-4711s3cr3t-4711\"}",
 		HK_EINVAL, "field \"pin\" is longer than 128 bytes"},
 	    {NET_HTTP_POST, enroll, NET_ROUTE_SIGNING,
-		"{\"enrollment_code\":\"s3cr3t-4711\",\"enrollment_code\":\"x\"}",
+		"{\"enrollment_code\":\"s3cr3t-4711\","
+		"\"enrollment_code\":\"x\"}",
 		HK_EINVAL, "duplicate key"},
 	    {NET_HTTP_POST, enroll, NET_ROUTE_SIGNING, "", HK_EINVAL,
 		"request body is empty"},
@@ -430,7 +432,8 @@ test_NET1_ACT5_request_refusals(void **state)
 	    {NET_HTTP_POST, enroll, NET_ROUTE_SIGNING, "{\"s3cr3t-4711\"",
 		HK_EINVAL, "not valid JSON"},
 	    {NET_HTTP_POST, enroll, NET_ROUTE_SIGNING,
-		"{\"enrollment_code\":\"a\",\"password\":\"b\",\"pin\":\"c\"} x",
+		"{\"enrollment_code\":\"a\",\"password\":\"b\","
+		"\"pin\":\"c\"} x",
 		HK_EINVAL, "trailing bytes"},
 	    {NET_HTTP_POST, create, NET_ROUTE_ADMIN,
 		"{\"algorithm\":\"p256\",\"level\":\"2\"}", HK_EINVAL,
@@ -449,7 +452,8 @@ test_NET1_ACT5_request_refusals(void **state)
 		"field \"algorithm\" must be one of \"p256\", \"p384\", "
 		"\"rsa2048\", \"rsa3072\", \"ed25519\""},
 	    {NET_HTTP_POST, create, NET_ROUTE_ADMIN,
-		"{\"algorithm\":\"p256\",\"level\":1,\"signer_id\":\"" SID "\"}",
+		"{\"algorithm\":\"p256\",\"level\":1,"
+		"\"signer_id\":\"" SID "\"}",
 		HK_EINVAL, "unknown field \"signer_id\""},
 	    {NET_HTTP_POST, create, NET_ROUTE_ADMIN,
 		"{\"algorithm\":true,\"level\":1}", HK_EINVAL,
@@ -465,7 +469,8 @@ test_NET1_ACT5_request_refusals(void **state)
 		"field \"role\" must be one of"},
 	    /* A body where the route takes none. */
 	    {NET_HTTP_POST, "/signer/v1/nonce", NET_ROUTE_SIGNING,
-		"{\"pin\":\"s3cr3t-4711\"}", HK_EINVAL, "unknown field \"pin\""},
+		"{\"pin\":\"s3cr3t-4711\"}", HK_EINVAL,
+		"unknown field \"pin\""},
 	    {NET_HTTP_POST, "/admin/v1/credentials/" CID "/key",
 		NET_ROUTE_ADMIN, "x", HK_EINVAL, "not valid JSON"},
 	    /* Path parameters of the wrong shape. */
@@ -493,7 +498,8 @@ test_NET1_ACT5_request_refusals(void **state)
 		"digits"},
 	    {NET_HTTP_DELETE,
 		"/admin/v1/users/"
-		"0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
+		"0123456789ABCDEF0123456789abcdef"
+		"0123456789abcdef0123456789abcdef",
 		NET_ROUTE_ADMIN, "", HK_EINVAL, "path parameter"},
 	    {NET_HTTP_POST, "/signer/v1/credentials/" SID "/csr/confirm",
 		NET_ROUTE_SIGNING, "{\"pin\":\"s3cr3t-4711\"}", HK_EINVAL,
@@ -614,7 +620,8 @@ test_NET1_response_json_exact(void **state)
 	assert_json(&out,
 	    "{\"users\":[{\"fingerprint\":\"" FP "\",\"subject\":\"CN=admin\","
 	    "\"role\":\"administrator\",\"active\":true},{\"fingerprint\":"
-	    "\"ff\",\"subject\":\"CN=\\\"so\\\"\",\"role\":\"security_officer\","
+	    "\"ff\",\"subject\":\"CN=\\\"so\\\"\","
+	    "\"role\":\"security_officer\","
 	    "\"active\":false}]}");
 
 	/* An erased signer: optional attributes absent or nil; an empty
@@ -799,7 +806,8 @@ test_NET1_response_refusals_502(void **state)
 	    {"/admin/v1/approvals", NET_ROUTE_ADMIN, NET_HTTP_GET, 200,
 		"m1 u1 m0", "not an array"},
 	    {"/admin/v1/approvals", NET_ROUTE_ADMIN, NET_HTTP_GET, 200,
-		"m1 u1 a1 m5 u1 s\"" AID "\" u2 s\"o\" u3 s\"t\" u4 s\"r\" u5 u1",
+		"m1 u1 a1 m5 u1 s\"" AID "\" u2 s\"o\" u3 s\"t\" u4 s\"r\" "
+		"u5 u1",
 		NULL},
 	};
 	struct hk_buf body = HK_BUF_INIT, out = HK_BUF_INIT;
@@ -825,6 +833,27 @@ test_NET1_response_refusals_502(void **state)
 	hk_buf_release(&out);
 }
 
+/* Every status net_route_response passes on can be written by
+ * net_http_response (it refuses a status without a reason phrase). */
+static void
+test_NET1_passed_statuses_are_writable(void **state)
+{
+	static const int st[] = {200, 201, 202, 400, 401, 403, 404, 409, 410,
+	    423, 500, 503};
+	struct hk_buf out = HK_BUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NELEM(st); i++) {
+		assert_non_null(net_http_status_reason(st[i]));
+		assert_int_equal(net_http_response(&out, st[i],
+				     "application/json", (const uint8_t *)"{}",
+				     2, 1, NULL),
+		    0);
+	}
+	hk_buf_release(&out);
+}
+
 int
 main(void)
 {
@@ -837,6 +866,7 @@ main(void)
 	    cmocka_unit_test(test_NET1_request_depth_bound),
 	    cmocka_unit_test(test_NET1_response_json_exact),
 	    cmocka_unit_test(test_NET1_response_refusals_502),
+	    cmocka_unit_test(test_NET1_passed_statuses_are_writable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
