@@ -8,7 +8,8 @@ PROGS += $(BUILD)/bin/hanko $(BUILD)/bin/hankod
 
 HANKO_OBJS := $(BUILD)/obj/core/hanko.o $(BUILD)/obj/core/cli_ledger.o \
 	$(BUILD)/obj/core/cli_init.o \
-	$(BUILD)/obj/core/cli_hsm.o
+	$(BUILD)/obj/core/cli_hsm.o $(BUILD)/obj/core/cli_admin.o \
+	$(BUILD)/obj/core/cli_signer.o
 HANKOD_OBJS := $(BUILD)/obj/core/hankod.o
 
 $(BUILD)/bin/hanko: $(HANKO_OBJS) $(LIB)

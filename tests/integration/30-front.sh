@@ -118,6 +118,7 @@ if start A --header 2 --body 2 --idle 3 --core-timeout-ms 1500 \
 	client tls "$SPORT" "$APORT"
 	client timeouts "$SPORT" 2 2 3 1500
 	client api "$SPORT" "$APORT"
+	client cli "${HK_WRAP:-} $BUILD/bin/hanko" "$SPORT" "$APORT"
 
 	# curl, a third independent client.
 	out=$(curl -s --cacert "$T/server.pem" "https://127.0.0.1:$SPORT/healthz")
@@ -160,6 +161,48 @@ if start A --header 2 --body 2 --idle 3 --core-timeout-ms 1500 \
 	    [ -s "$T/api-secrets.txt" -a "${leaked:-1}" = 0 ]
 	check "answers outside a route's schema are logged as 502 causes" \
 	    grep -q "refused: the answer has a key outside the route's schema" "$T/A.log"
+fi
+
+# --- G: hanko admin --state DIR: hanko.conf's [admin] listen and the
+# state's certificates; --cert/--key act as another privileged user ------
+read -r GS GA <<<"$(free_ports 2)"
+if quiet $HANKO init --state "$T/st" --origin hanko.test/cli \
+    --signing-listen "127.0.0.1:$GS" --admin-listen "127.0.0.1:$GA"; then
+	$WRAP "$BIN" --signing "$GS" --admin "$GA" \
+	    --cert "$T/st/tls/server.crt" --key "$T/st/tls/server.key" \
+	    --client-ca "$T/st/ca/operator-ca.crt" --record "$T/g-rec.txt" \
+	    >"$T/G.out" 2>"$T/G.log" &
+	PID=$!
+	for _ in $(seq 300); do
+		grep -q '^ready' "$T/G.out" 2>/dev/null && break
+		sleep 0.1
+	done
+	fp_of() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
+	out=$($HANKO admin --state "$T/st" status 2>"$T/g-err.txt")
+	rc=$?
+	check "hanko admin --state DIR status: exit 0 and the JSON answer" \
+	    bash -c "[ $rc = 0 ] && echo '$out' | $PY -c 'import json,sys; assert json.load(sys.stdin)[\"origin\"] == \"hanko.test/fake\"'"
+	check "hanko admin --state DIR presents DIR/admin/admin.crt to the admin listener" \
+	    bash -c "tail -n 1 '$T/g-rec.txt' | grep -q ' type=10 listener=admin .* fp=$(fp_of "$T/st/admin/admin.crt") '"
+	(
+		set -e
+		cd "$T"
+		exec 2>>gen.log
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		    -nodes -keyout so.key -out so.csr -subj "/CN=officer"
+		openssl x509 -req -in so.csr -CA st/ca/operator-ca.crt \
+		    -CAkey st/ca/operator-ca.key -CAcreateserial -days 2 \
+		    -out so.pem -extfile client.ext
+	) && $HANKO admin --state "$T/st" --cert "$T/so.pem" --key "$T/so.key" \
+	    users list >/dev/null 2>>"$T/g-err.txt"
+	check "hanko admin --state DIR --cert/--key acts as another privileged user" \
+	    bash -c "tail -n 1 '$T/g-rec.txt' | grep -q ' type=11 listener=admin .* fp=$(fp_of "$T/so.pem") '"
+	expect_exit 2 "hanko admin --state on a directory without hanko.conf: exit 2" \
+	    quiet $HANKO admin --state "$T" status
+	kill -TERM "$PID"
+	wait_expect G 0
+else
+	not_ok "G: hanko init for the --state test"
 fi
 
 # --- B: max_connections -------------------------------------------------

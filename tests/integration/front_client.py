@@ -962,6 +962,190 @@ def cmd_api(sport, aport):
     return 0
 
 
+def write(name, text):
+    fn = os.path.join(D, name)
+    with open(fn, "w") as f:
+        f.write(text)
+    return fn
+
+
+def run_cli(hanko, args):
+    p = subprocess.run(hanko.split() + args, capture_output=True,
+                       timeout=60)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def cmd_cli(hanko, sport, aport):
+    """hanko admin and hanko signer against the front and its fake core:
+    each command sends its route with the right keys and values and prints
+    the canned answer as JSON; errors exit 1 with "code: description",
+    usage and connection errors exit 2 with nothing sent."""
+    adm = ["admin", "--url", "https://127.0.0.1:%d" % aport, "--cert",
+           os.path.join(D, "admin.pem"), "--key",
+           os.path.join(D, "admin.key"), "--ca", os.path.join(D,
+                                                             "server.pem")]
+    sig = ["signer", "--url", "https://localhost:%d" % sport, "--ca",
+           os.path.join(D, "server.pem")]
+    pem = write("in.pem", PEM_IN)
+    chain = write("chain.pem", PEM_IN + PEM_IN)
+    pinf = write("pin.txt", PIN + "\n")
+    pwf = write("pw.txt", PW + "\n")
+    codef = write("code.txt", CODE)
+    otpf = write("otp.txt", OTP + "\n")
+    csr_out = os.path.join(D, "out.csr")
+    cred = A_ + "/credentials/" + CID
+    admin_argv = {
+        ("GET", A_ + "/status"): ["status"],
+        ("GET", A_ + "/users"): ["users", "list"],
+        ("POST", A_ + "/users"): ["users", "add", "--certificate", pem,
+                                  "--role", "security_officer"],
+        ("DELETE", A_ + "/users/" + UFP): ["users", "remove", UFP],
+        ("GET", A_ + "/approvals"): ["approvals", "list"],
+        ("POST", A_ + "/approvals/" + AID + "/approve"):
+            ["approvals", "approve", AID],
+        ("POST", A_ + "/approvals/" + AID + "/reject"):
+            ["approvals", "reject", AID],
+        ("POST", A_ + "/signers"):
+            ["signers", "register", "--kind", "natural", "--name", NAME,
+             "--organization", "Example KK", "--email", "taro@example.jp",
+             "--identity-proofing", "JPKI-0001"],
+        ("GET", A_ + "/signers/" + SID): ["signers", "get", SID],
+        ("POST", A_ + "/signers/" + SID + "/erase"):
+            ["signers", "erase", SID, "--reason", "erasure request #12"],
+        ("POST", A_ + "/signers/" + SID + "/credentials"):
+            ["credentials", "create", SID, "--algorithm", "p384",
+             "--level", "2"],
+        ("GET", cred): ["credentials", "get", CID],
+        ("POST", cred + "/key"): ["credentials", "key", CID],
+        ("POST", cred + "/csr"): ["credentials", "csr", CID],
+        ("GET", cred + "/csr"): ["credentials", "csr-get", CID, "--out",
+                                 csr_out],
+        ("PUT", cred + "/certificate"): ["credentials", "certificate", CID,
+                                         "--chain", chain],
+        ("POST", cred + "/suspend"): ["credentials", "suspend", CID,
+                                      "--reason", "token reported lost"],
+        ("POST", cred + "/resume"): ["credentials", "resume", CID],
+        ("POST", cred + "/destroy"): ["credentials", "destroy", CID,
+                                      "--reason", "revocation"],
+        ("POST", cred + "/unlock"): ["credentials", "unlock", CID],
+        ("POST", cred + "/renew"): ["credentials", "renew", CID],
+    }
+    basic = ["--user", BASIC_USER, "--password-file", pwf]
+    signer_argv = {
+        40: ["enroll", "--code-file", codef, "--password-file", pwf,
+             "--pin-file", pinf],
+        41: ["csr", CID] + basic,
+        42: ["csr-confirm", CID, "--pin-file", pinf] + basic,
+        44: ["suspend", CID, "--pin-file", pinf, "--otp", OTP] + basic,
+        45: ["destroy", CID, "--pin-file", pinf, "--otp-file", otpf,
+             "--reason", "termination"] + basic,
+    }
+
+    def last_records(n):
+        out = []
+        for l in records()[-n:]:
+            head, _, body = l.partition(" body=")
+            f = head.split(" ")
+            auth = head.split(" auth=", 1)[1].rsplit(" rid=", 1)[0]
+            out.append((f[1][5:], f[2][9:], auth, json.loads(body)))
+        return out
+
+    fp = admin_fp()
+    for lst, method, path, body, typ, want_rec, want_st, want_json in API:
+        if typ == 43:
+            continue  # no command of its own: part of suspend/destroy
+        if lst == "admin":
+            argv = adm + admin_argv[(method, path)]
+        else:
+            argv = sig + signer_argv[typ]
+        n0 = len(records())
+        rc, out, err = run_cli(hanko, argv)
+        try:
+            got = json.loads(out)
+        except ValueError:
+            got = None
+        what = "hanko %s %s" % (argv[0], " ".join(
+            a for a in argv[len(adm if lst == "admin" else sig):]
+            if not a.startswith(D)))
+        nrec = 2 if typ in (44, 45) else 1
+        recs = last_records(nrec) if len(records()) == n0 + nrec else []
+        ok = rc == 0 and got == want_json and err == "" and \
+            len(recs) == nrec and recs[-1][0] == str(typ) and \
+            recs[-1][1] == lst and recs[-1][3] == dict(
+                want_rec, **({"2": "n-fake-nonce-1"} if nrec == 2 else {}))
+        if lst == "signing":
+            ok = ok and recs[-1][2] == ("-" if typ == 40 else BASIC)
+            if nrec == 2:
+                ok = ok and recs[0][0] == "43" and recs[0][2] == BASIC
+        result(ok, "%s: sends %s %s (type %d) with the contract's keys "
+               "and prints the answer" % (what, method, path, typ),
+               "rc=%d out=%r err=%r recs=%r" % (rc, out[:300], err[:300],
+                                               recs))
+        if typ == 23:
+            with open(csr_out) as f:
+                result(f.read() == CSR, "credentials csr-get --out writes "
+                       "the CSR PEM", "")
+        if lst == "signing":
+            leak = [s for s in (PIN, PW, CODE) if s in out + err]
+            result(not leak, "%s prints no PIN, password or code" % what,
+                   repr(leak))
+    rc, out, err = run_cli(hanko, sig + signer_argv[40])
+    result(rc == 0 and out.count(OTPAUTH) == 1,
+           "hanko signer enroll prints the otpauth URI once", out)
+
+    # API errors: exit 1 with "code: description" on stderr.
+    steer("status-409")
+    rc, out, err = run_cli(hanko, adm + ["credentials", "resume", CID])
+    result(rc == 1 and out == "" and
+           err.strip() == "conflict: fake core error 409",
+           "an API error: exit 1, \"conflict: fake core error 409\" on "
+           "stderr", "rc=%d out=%r err=%r" % (rc, out, err))
+    steer("badkey")
+    rc, out, err = run_cli(hanko, adm + ["status"])
+    result(rc == 1 and err.startswith("bad_gateway: "),
+           "an answer the front refuses: exit 1 with bad_gateway",
+           "rc=%d err=%r" % (rc, err))
+    steer("status-401")
+    rc, out, err = run_cli(hanko, sig + signer_argv[41])
+    result(rc == 1 and err.startswith("unauthorized: "),
+           "hanko signer with a refused password: exit 1 unauthorized",
+           "rc=%d err=%r" % (rc, err))
+    steer("status-410")
+    rc, out, err = run_cli(hanko, sig + signer_argv[44])
+    result(rc == 1 and err.startswith("gone: "),
+           "hanko signer suspend with a used nonce: exit 1 gone",
+           "rc=%d err=%r" % (rc, err))
+    # Usage and connection errors: exit 2, nothing sent.
+    usage = [
+        (adm + ["users", "add", "--certificate", pem], "a missing --role"),
+        (adm + ["credentials", "get"], "a missing id"),
+        (adm + ["credentials", "get", "c-1/../x"], "an id with a slash"),
+        (adm + ["credentials", "frob", CID], "an unknown command"),
+        (adm + ["status", "--reason", "x"], "an option of another command"),
+        (adm + ["credentials", "create", SID, "--algorithm", "p256",
+                "--level", "two"], "a level that is not a number"),
+        (adm[:2] + ["https://127.0.0.1:1"] + adm[3:] + ["status"],
+         "a port nobody listens on"),
+        (adm[:-1] + [os.path.join(D, "opca.pem"), "status"],
+         "a server certificate from another CA"),
+        (["admin", "status"], "neither --state nor --url"),
+        (sig + ["suspend", CID, "--pin-file", pinf] + basic,
+         "suspend without an OTP"),
+        (sig + ["csr", CID, "--user", BASIC_USER, "--password-file",
+                os.path.join(D, "nonexistent")], "a missing password file"),
+        (sig + ["enroll", "--code-file", codef, "--password-file", pwf],
+         "enroll without a PIN file"),
+    ]
+    for argv, what in usage:
+        n0 = len(records())
+        rc, out, err = run_cli(hanko, argv)
+        result(rc == 2 and out == "" and err != "" and
+               len(records()) == n0 and PW not in err,
+               "%s: exit 2 with a message, nothing sent" % what,
+               "rc=%d out=%r err=%r" % (rc, out, err))
+    return 0
+
+
 # ---------------------------------------------------------------------------
 def cmd_load(sport, conns, per):
     conns, per = int(conns), int(per)
