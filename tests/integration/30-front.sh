@@ -165,8 +165,13 @@ fi
 
 # --- G: hanko admin --state DIR: hanko.conf's [admin] listen and the
 # state's certificates; --cert/--key act as another privileged user ------
+# hanko init loads SoftHSM, whose known leaks are suppressed by
+# third-party frame under ASan (as in 10-daemon.sh).
 read -r GS GA <<<"$(free_ports 2)"
-if quiet $HANKO init --state "$T/st" --origin hanko.test/cli \
+if LSAN_OPTIONS="suppressions=$TOP/tests/hsm-lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0" \
+    quiet ${HK_WRAP:+$HK_WRAP --suppressions=$TOP/tests/hsm-valgrind.supp} \
+    "$BUILD/bin/hanko" init --state "$T/st" --origin hanko.test/cli \
     --signing-listen "127.0.0.1:$GS" --admin-listen "127.0.0.1:$GA"; then
 	$WRAP "$BIN" --signing "$GS" --admin "$GA" \
 	    --cert "$T/st/tls/server.crt" --key "$T/st/tls/server.key" \
