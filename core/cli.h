@@ -7,8 +7,11 @@
 #ifndef HK_CLI_H
 #define HK_CLI_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 
 /* Exit codes: 0 success, 1 a check failed (verification, refusal), 2 a
@@ -49,5 +52,34 @@ int cli_ledger_main(int argc, char **argv);
 
 /** cli_hsm_main(argc, argv): `hanko hsm ...`. */
 int cli_hsm_main(int argc, char **argv);
+
+/** cli_admin_main(argc, argv): `hanko admin ...` (core/cli_admin.c). */
+int cli_admin_main(int argc, char **argv);
+
+/** cli_signer_main(argc, argv): `hanko signer ...` (core/cli_signer.c). */
+int cli_signer_main(int argc, char **argv);
+
+struct hk_https_url;
+struct hk_https_opts;
+struct json_t;
+
+/** cli_api_call(u, o, auth, method, path, body, print, answer): one
+ * request of the admin or signer API (core/cli_admin.c): send ${body}
+ * (NULL: none) with ${auth} (NULL, or a secret Authorization value);
+ * on 2xx print the JSON answer on stdout when ${print} and hand it out in
+ * *${answer} (may be NULL) and return CLI_OK; on an API error print
+ * "error: error_description" on stderr and return CLI_FAIL; CLI_ERROR
+ * (reported) when there is no JSON answer. */
+int cli_api_call(const struct hk_https_url *u, const struct hk_https_opts *o,
+    const char *auth, const char *method, const char *path,
+    struct json_t *body, bool print, struct json_t **answer);
+
+/** cli_id_ok(s): true when ${s} (1..128 of [A-Za-z0-9._-]) can be put in
+ * a URL path segment as it is. */
+bool cli_id_ok(const char *s);
+
+/** cli_read_file(path, max, out): the file's bytes (at most ${max}) into
+ * ${out}, NUL-terminated (not counted); 0 or CLI_ERROR (reported). */
+int cli_read_file(const char *path, size_t max, struct hk_buf *out);
 
 #endif

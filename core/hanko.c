@@ -23,6 +23,10 @@ static const struct {
 	{"ledger", cli_ledger_main, "init, verify, show, vkey, receipt, proof, "
 				    "checkpoint, replay"},
 	{"hsm", cli_hsm_main, "selftest, keys (the PKCS#11 crypto module)"},
+	{"admin", cli_admin_main, "status, users, approvals, signers, "
+				  "credentials (the admin API)"},
+	{"signer", cli_signer_main, "enroll, csr, csr-confirm, suspend, "
+				    "destroy (the signer API)"},
 };
 
 static void

@@ -55,6 +55,7 @@
 #include "core/mpk.h"
 #include "net/front.h"
 #include "net/http.h"
+#include "net/route.h"
 #include "net/tls.h"
 
 #define container_of(ptr, type, member) \
@@ -102,8 +103,6 @@ enum conn_phase {
 	PH_CLOSED,
 };
 
-struct route;
-
 struct conn {
 	uv_tcp_t tcp;
 	uv_timer_t timer;
@@ -129,7 +128,7 @@ struct conn {
 	/* The request being handled. */
 	uint64_t id;
 	uint64_t t_start;  /* uv_hrtime() at its first byte */
-	const struct route *route;
+	const struct net_route *route;
 	bool keep_alive;
 	const char *method; /* static, "-" until the head is parsed */
 	bool head_method;   /* HEAD: the answer carries no body */
@@ -173,36 +172,13 @@ struct wreq {
 	uint8_t data[];
 };
 
-/* Translates the core's answer into the HTTP response. */
-typedef void front_answer_cb(struct conn *c, const struct hk_ipc_msg *m);
-
 /*
- * The route table. A route is served on the listeners in ${listeners}
- * (bits 1 << enum listener_kind), for the methods in ${methods} (bits 1
- * << enum net_http_method; ${allow} lists them for 405), by sending the
- * core one request of ${type} (body: an empty map; routes with request
- * bodies will build theirs with net/json) and translating its answer.
+ * The route table is data in net/route.c: method, path pattern,
+ * listeners, IPC type, request and response schemas. The front matches
+ * a request against it, has net_route_request build the core request's
+ * body, and translates the answer with net_route_response (or, for
+ * /healthz and /readyz, with answer_health and answer_ready here).
  */
-struct route {
-	const char *path;
-	unsigned listeners;
-	unsigned methods;
-	const char *allow;
-	enum hk_ipc_type type;
-	front_answer_cb *answer;
-};
-
-static front_answer_cb answer_health, answer_ready;
-
-#define BOTH ((1u << LST_SIGNING) | (1u << LST_ADMIN))
-#define M(m) (1u << (m))
-
-static const struct route routes[] = {
-	{"/healthz", BOTH, M(NET_HTTP_GET), "GET", HK_IPC_HEALTH,
-	    answer_health},
-	{"/readyz", BOTH, M(NET_HTTP_GET), "GET", HK_IPC_READY, answer_ready},
-};
-
 static void conn_process(struct conn *c);
 static void conn_close(struct conn *c);
 static void conn_abort(struct conn *c);
@@ -656,6 +632,59 @@ bad:
 	bad_gateway(c, "READY answer outside the profile");
 }
 
+/*
+ * answer_schema: the generic answer of a table route: the core's status
+ * and its map translated by the route's response schema (errors as
+ * {"error", "error_description"}); anything outside it is 502, with the
+ * cause (never a value) in the log. A 401 on an HTTP Basic route
+ * carries the challenge RFC 9110 requires.
+ */
+static void
+answer_schema(struct conn *c, const struct hk_ipc_msg *m)
+{
+	static const char challenge[] =
+	    "WWW-Authenticate: Basic realm=\"hanko signer\", "
+	    "charset=\"UTF-8\"\r\n";
+	struct hk_buf json = HK_BUF_INIT;
+	const char *why = "", *extra = NULL;
+	char text[256];
+	int r;
+
+	r = net_route_response(c->route, m->status, m->body, &json, &why);
+	if (r != 0) {
+		hk_buf_release(&json);
+		if (r == HK_ENOMEM) {
+			hk_error_f("out of memory for an answer to %s",
+			    c->peer);
+			conn_error(c, 500, "server_error", "out of memory",
+			    NULL);
+			return;
+		}
+		snprintf(text, sizeof(text),
+		    "answer to %s %s (status %llu) refused: %s",
+		    net_http_method_name(c->route->method), c->route->pattern,
+		    (unsigned long long)m->status, why);
+		bad_gateway(c, text);
+		return;
+	}
+	if (m->status == 401 && (c->route->flags & NET_ROUTE_BASIC) != 0)
+		extra = challenge;
+	conn_respond(c, (int)m->status, (const char *)json.p, json.len,
+	    extra);
+	hk_buf_release(&json); /* wiped: it may hold an otpauth URI */
+}
+
+/* front_answer(c, m): the route's translator. */
+static void
+front_answer(struct conn *c, const struct hk_ipc_msg *m)
+{
+	switch (c->route->answer) {
+	case NET_ROUTE_HEALTH: answer_health(c, m); break;
+	case NET_ROUTE_READY: answer_ready(c, m); break;
+	case NET_ROUTE_SCHEMA: answer_schema(c, m); break;
+	}
+}
+
 /* ---- requests --------------------------------------------------------- */
 
 /* copy_path(c): keep the request path for the log line: printable ASCII
@@ -738,38 +767,41 @@ ipc_send(struct net_front *f, const uint8_t *frame, size_t len)
 /*
  * conn_request(c, consumed): a complete request of ${consumed} bytes is
  * at the start of c->in: route it, and either send it to the core or
- * answer it here (404, 405, 400, 503).
+ * answer it here (404, 405, 400, 503). Nothing is sent to the core for a
+ * request that its route's schema refuses.
  */
 static void
 conn_request(struct conn *c, size_t consumed)
 {
 	struct net_front *f = c->f;
-	const struct route *rt = NULL;
+	const struct net_route *rt = NULL;
 	struct net_http_str path = net_http_request_path(c->req), auth;
+	struct net_http_str query = net_http_request_query(c->req);
 	enum net_http_method meth = net_http_request_method(c->req);
+	struct net_json_error je;
 	struct hk_ipc_msg m;
-	struct hk_buf frame = HK_BUF_INIT;
-	char rid[32], allow[64];
-	size_t i;
+	struct hk_buf frame = HK_BUF_INIT, body = HK_BUF_INIT;
+	const uint8_t *hbody;
+	char rid[32], allow[NET_ROUTE_ALLOW_LEN];
+	char extra[NET_ROUTE_ALLOW_LEN + 16];
+	size_t hlen;
 	int r;
 
 	note_head(c);
 	c->keep_alive = net_http_request_keep_alive(c->req);
-	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-		if (strlen(routes[i].path) == path.len &&
-		    memcmp(routes[i].path, path.p, path.len) == 0 &&
-		    (routes[i].listeners & (1u << c->l->kind)) != 0)
-			rt = &routes[i];
-	if (rt == NULL) {
+	r = net_route_match(path.p, path.len, meth,
+	    c->l->kind == LST_ADMIN ? NET_ROUTE_ADMIN : NET_ROUTE_SIGNING, &rt,
+	    allow);
+	if (r == HK_ENOTFOUND) {
 		conn_consume(c, consumed);
 		conn_error(c, 404, "not_found", "no such resource", NULL);
 		return;
 	}
-	if ((rt->methods & M(meth)) == 0) {
+	if (r != 0) {
 		conn_consume(c, consumed);
-		snprintf(allow, sizeof(allow), "Allow: %s\r\n", rt->allow);
+		snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
 		conn_error(c, 405, "method_not_allowed",
-		    "method not allowed for this resource", allow);
+		    "method not allowed for this resource", extra);
 		return;
 	}
 	memset(&m, 0, sizeof(m));
@@ -780,10 +812,38 @@ conn_request(struct conn *c, size_t consumed)
 		    "more than one Authorization header field", NULL);
 		return;
 	}
-	if (r == 0)
+	/* Only the routes that authenticate by it see Authorization. */
+	if (r == 0 && (rt->flags & NET_ROUTE_FORWARD_AUTH) != 0)
 		m.ctx.authorization = (struct hk_bytes){
 		    (const uint8_t *)auth.p, auth.len};
+	if (rt->answer == NET_ROUTE_SCHEMA) {
+		/* The API routes take no query: nothing may be ignored. */
+		if (query.p != NULL) {
+			conn_consume(c, consumed);
+			conn_error(c, 400, "invalid_request",
+			    "this resource takes no query", NULL);
+			return;
+		}
+		hbody = net_http_request_body(c->req, &hlen);
+		if ((r = net_route_request(rt, path.p, path.len, hbody, hlen,
+			 &body, &je)) != 0) {
+			hk_buf_release(&body);
+			conn_consume(c, consumed);
+			if (r == HK_ENOMEM)
+				conn_error(c, 500, "server_error",
+				    "out of memory", NULL);
+			else
+				conn_error(c, 400, "invalid_request", je.text,
+				    NULL);
+			return;
+		}
+	} else if ((r = hk_buf_put(&body, "\x80", 1)) != 0) {
+		conn_consume(c, consumed);
+		conn_error(c, 500, "server_error", "out of memory", NULL);
+		return;
+	}
 	if (f->ipc_wq > FRONT_IPC_HWM) {
+		hk_buf_release(&body);
 		conn_consume(c, consumed);
 		conn_error(c, 503, "temporarily_unavailable",
 		    "the core is busy", NULL);
@@ -803,18 +863,25 @@ conn_request(struct conn *c, size_t consumed)
 	    strlen(c->subject)};
 	m.ctx.request_id = (struct hk_bytes){(const uint8_t *)rid,
 	    strlen(rid)};
-	m.body = (struct hk_bytes){(const uint8_t *)"\x80", 1};
+	m.body = (struct hk_bytes){body.p, body.len};
 	r = hk_ipc_encode(&m, &frame);
-	/* The frame holds the only copy of the Authorization value now. */
+	/* The frame holds the only copy of the Authorization value and of
+	 * the body's secrets now. */
+	hk_buf_release(&body); /* wiped */
 	conn_consume(c, consumed);
 	if (r != 0) {
-		/* Non-UTF-8 header text cannot be a msgpack str: refuse it. */
+		/* Non-UTF-8 header text cannot be a msgpack str: refuse it;
+		 * a body over the frame size cannot be sent. */
 		hk_buf_release(&frame);
-		conn_error(c, r == HK_ENOMEM ? 500 : 400,
-		    r == HK_ENOMEM ? "server_error" : "invalid_request",
-		    r == HK_ENOMEM ? "out of memory" :
-				     "header field text is not UTF-8",
-		    NULL);
+		if (r == HK_ENOMEM)
+			conn_error(c, 500, "server_error", "out of memory",
+			    NULL);
+		else if (r == HK_ETOOBIG)
+			conn_error(c, 413, "payload_too_large",
+			    "request too large for the core", NULL);
+		else
+			conn_error(c, 400, "invalid_request",
+			    "header field text is not UTF-8", NULL);
 		return;
 	}
 	r = ipc_send(f, frame.p, frame.len);
@@ -1195,7 +1262,7 @@ ipc_answer(struct net_front *f, const struct hk_ipc_msg *m)
 		    (unsigned long long)m->id);
 		return;
 	}
-	c->route->answer(c, m);
+	front_answer(c, m);
 	if (c->phase == PH_IDLE)
 		conn_process(c); /* pipelined requests */
 }
@@ -1444,6 +1511,8 @@ net_front_new(const struct net_front_opts *o, struct net_front **out)
 		hk_error_f("sodium_init failed");
 		return HK_ECRYPTO;
 	}
+	/* Request bodies hold PINs, passwords and codes: jansson wipes. */
+	net_route_json_wipe();
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return HK_ENOMEM;
 	f->max_conns = cfg->max_connections;

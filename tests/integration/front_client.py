@@ -664,6 +664,489 @@ def cmd_corefail(sport, word):
 
 
 # ---------------------------------------------------------------------------
+# The admin and signer API (docs/admin-api.md) through the front to the
+# fake core. Expected values are written out here from the contract and
+# from the fake core's canned answers (front_harness.c), not derived from
+# the front's route table.
+SID = "s-0123456789abcdef"
+CID = "c-0123456789abcdef"
+AID = "a-0123456789abcdef"
+UFP = "ab" * 32
+FP_ADMIN = "1" * 64
+FP_SO = "2" * 64
+PIN = "PIN-S3CRET-8264"
+PW = "PW-S3CRET-passphrase"
+CODE = "CODE-S3CRET-1357"
+OTP = "OTP-S3CRET-42"
+BASIC_USER = "s-00000000000000bb"
+BASIC = "Basic " + __import__("base64").b64encode(
+    (BASIC_USER + ":" + PW).encode()).decode()
+PEM_IN = ("-----BEGIN CERTIFICATE-----\nMIIBfake\n"
+          "-----END CERTIFICATE-----\n")
+PUB = "-----BEGIN PUBLIC KEY-----\nMFk=\n-----END PUBLIC KEY-----\n"
+CSR = ("-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n"
+       "-----END CERTIFICATE REQUEST-----\n")
+OTPAUTH = ("otpauth://totp/Hanko:s-00000000000000bb?secret="
+           "JBSWY3DPEHPK3PXP&issuer=Hanko")
+APPROVAL = {"approval": "a-00000000000000aa"}
+KEY = {"key_fingerprint": "kfp-0001", "public_key": PUB}
+SUBJECT = {"subject": "CN=Taro Yamada,O=Example KK,C=JP",
+           "csr_state": "awaiting_signer"}
+NAME = "\u5c71\u7530 \u592a\u90ce"
+
+# (listener, method, path, JSON body or None, IPC type, body the core must
+#  receive, status, JSON the client must receive)
+A_ = "/admin/v1"
+S_ = "/signer/v1"
+API = [
+    ("admin", "GET", A_ + "/status", None, 10, {}, 200,
+     {"origin": "hanko.test/fake", "ledger_size": 42, "signers": 3,
+      "credentials": 5, "role": "administrator"}),
+    ("admin", "GET", A_ + "/users", None, 11, {}, 200,
+     {"users": [{"fingerprint": FP_ADMIN, "subject": "CN=admin",
+                 "role": "administrator", "active": True},
+                {"fingerprint": FP_SO, "subject": "CN=officer,O=Hanko",
+                 "role": "security_officer", "active": False}]}),
+    ("admin", "POST", A_ + "/users",
+     {"role": "security_officer", "certificate": PEM_IN}, 12,
+     {"1": PEM_IN, "2": "security_officer"}, 202, APPROVAL),
+    ("admin", "DELETE", A_ + "/users/" + UFP, None, 13, {"1": UFP}, 202,
+     APPROVAL),
+    ("admin", "GET", A_ + "/approvals", None, 14, {}, 200,
+     {"approvals": [{"id": "a-00000000000000aa", "operation": "users.add",
+                     "target": FP_SO, "requested_by": FP_ADMIN,
+                     "expires": 1700086400}]}),
+    ("admin", "POST", A_ + "/approvals/" + AID + "/approve", None, 15,
+     {"1": AID, "2": "approve"}, 200, {"id": AID, "outcome": "approved"}),
+    ("admin", "POST", A_ + "/approvals/" + AID + "/reject", None, 15,
+     {"1": AID, "2": "reject"}, 200, {"id": AID, "outcome": "rejected"}),
+    ("admin", "POST", A_ + "/signers",
+     {"kind": "natural", "name": NAME, "organization": "Example KK",
+      "email": "taro@example.jp", "identity_proofing": "JPKI-0001"}, 16,
+     {"1": "natural", "2": NAME, "3": "Example KK", "4": "taro@example.jp",
+      "5": "JPKI-0001"}, 201, {"signer_id": "s-00000000000000bb"}),
+    ("admin", "GET", A_ + "/signers/" + SID, None, 17, {"1": SID}, 200,
+     {"signer_id": SID, "kind": "natural", "name": NAME,
+      "organization": "Example KK", "email": "taro@example.jp",
+      "identity_proofing": "JPKI-0001", "erased": False,
+      "credentials": [{"credential_id": "c-00000000000000cc",
+                       "state": "active"}]}),
+    ("admin", "POST", A_ + "/signers/" + SID + "/erase",
+     {"reason": "erasure request #12"}, 18,
+     {"1": SID, "2": "erasure request #12"}, 200, {"signer_id": SID}),
+    ("admin", "POST", A_ + "/signers/" + SID + "/credentials",
+     {"algorithm": "p384", "level": 2}, 19,
+     {"1": SID, "2": "p384", "3": 2}, 201,
+     {"credential_id": "c-00000000000000cc",
+      "enrollment_code": "ENROLL-fake-code-7", "expires": 1700003600}),
+    ("admin", "GET", A_ + "/credentials/" + CID, None, 20, {"1": CID}, 200,
+     {"credential_id": CID, "signer_id": "s-00000000000000bb",
+      "state": "key_generated", "locked": False, "algorithm": "p256",
+      "level": 2, "key_fingerprint": "kfp-0001"}),
+    ("admin", "POST", A_ + "/credentials/" + CID + "/key", None, 21,
+     {"1": CID}, 200, KEY),
+    ("admin", "POST", A_ + "/credentials/" + CID + "/csr", None, 22,
+     {"1": CID}, 200, SUBJECT),
+    ("admin", "GET", A_ + "/credentials/" + CID + "/csr", None, 23,
+     {"1": CID}, 200, {"csr": CSR}),
+    ("admin", "PUT", A_ + "/credentials/" + CID + "/certificate",
+     {"chain": PEM_IN + PEM_IN}, 24, {"1": CID, "2": PEM_IN + PEM_IN}, 200,
+     {"credential_id": CID, "state": "active",
+      "certificate_fingerprint": "cfp-0001"}),
+    ("admin", "POST", A_ + "/credentials/" + CID + "/suspend",
+     {"reason": "token reported lost"}, 25,
+     {"1": CID, "2": "token reported lost"}, 200, {"state": "suspended"}),
+    ("admin", "POST", A_ + "/credentials/" + CID + "/resume", None, 26,
+     {"1": CID}, 200, {"state": "active"}),
+    ("admin", "POST", A_ + "/credentials/" + CID + "/destroy",
+     {"reason": "revocation"}, 27, {"1": CID, "2": "revocation"}, 202,
+     APPROVAL),
+    ("admin", "POST", A_ + "/credentials/" + CID + "/unlock", None, 28,
+     {"1": CID}, 202, APPROVAL),
+    ("admin", "POST", A_ + "/credentials/" + CID + "/renew", None, 29,
+     {"1": CID}, 200, KEY),
+    ("signing", "POST", S_ + "/enroll",
+     {"enrollment_code": CODE, "password": PW, "pin": PIN}, 40,
+     {"1": CODE, "2": PW, "3": PIN}, 201,
+     {"signer_id": "s-00000000000000bb",
+      "credential_id": "c-00000000000000cc", "otpauth_uri": OTPAUTH}),
+    ("signing", "GET", S_ + "/credentials/" + CID + "/csr", None, 41,
+     {"1": CID}, 200, SUBJECT),
+    ("signing", "POST", S_ + "/credentials/" + CID + "/csr/confirm",
+     {"pin": PIN}, 42, {"1": CID, "2": PIN}, 200,
+     {"csr_state": "confirmed"}),
+    ("signing", "POST", S_ + "/nonce", None, 43, {}, 200,
+     {"nonce": "n-fake-nonce-1", "expires_in": 60}),
+    ("signing", "POST", S_ + "/credentials/" + CID + "/suspend",
+     {"nonce": "n-1", "pin": PIN, "otp": OTP}, 44,
+     {"1": CID, "2": "n-1", "3": PIN, "4": OTP}, 200,
+     {"state": "suspended"}),
+    ("signing", "POST", S_ + "/credentials/" + CID + "/destroy",
+     {"nonce": "n-2", "pin": PIN, "otp": OTP, "reason": "termination"}, 45,
+     {"1": CID, "2": "n-2", "3": PIN, "4": OTP, "5": "termination"}, 200,
+     {"state": "destroyed"}),
+]
+
+
+def api_call(port, method, path, body=None, cert=None, auth=None,
+             raw=None):
+    """One request; returns (status, response, parsed JSON or None)."""
+    c = http.client.HTTPSConnection(HOST, port, context=ctx(cert),
+                                    timeout=10)
+    h = {}
+    if auth:
+        h["Authorization"] = auth
+    data = raw
+    if body is not None:
+        data = json.dumps(body).encode()
+    if data is not None:
+        h["Content-Type"] = "application/json"
+    c.request(method, path, body=data, headers=h)
+    r = c.getresponse()
+    b = r.read()
+    c.close()
+    try:
+        j = json.loads(b)
+    except ValueError:
+        j = None
+    return r.status, r, j
+
+
+def record_of(rid):
+    """The fake core's record of request ${rid}: (type, listener, fp,
+    auth, body) or None."""
+    for l in records():
+        if (" rid=%s body=" % rid) not in l:
+            continue
+        head, _, body = l.partition(" body=")
+        f = head.split(" ")
+        typ = f[1][len("type="):]
+        lst = f[2][len("listener="):]
+        fp = f[4][len("fp="):]
+        auth = head.split(" auth=", 1)[1].rsplit(" rid=", 1)[0]
+        return typ, lst, fp, auth, json.loads(body)
+    return None
+
+
+def admin_fp():
+    der = subprocess.run(["openssl", "x509", "-in",
+                          os.path.join(D, "admin.pem"), "-outform", "DER"],
+                         capture_output=True, check=True).stdout
+    return hashlib.sha256(der).hexdigest()
+
+
+def steer(word):
+    with open(os.path.join(D, "steer"), "w") as f:
+        f.write(word + "\n")
+
+
+def cmd_api(sport, aport):
+    """Every route of docs/admin-api.md: the fake core receives exactly the
+    type, listener, keys and values; the client exactly the JSON."""
+    fp = admin_fp()
+    for lst, method, path, body, typ, want_rec, want_st, want_json in API:
+        admin = lst == "admin"
+        port = aport if admin else sport
+        basic = not admin and typ != 40
+        # Admin routes get an Authorization header they must not forward.
+        auth = BASIC if basic else ("Bearer not-for-admin" if admin
+                                    else None)
+        st, r, j = api_call(port, method, path, body,
+                            cert="admin" if admin else None, auth=auth)
+        rec = record_of(r.getheader("X-Request-Id"))
+        what = "%s %s" % (method, path)
+        result(st == want_st and j == want_json and
+               r.getheader("Content-Type") == "application/json",
+               "%s: %d and exactly the contract's JSON" % (what, want_st),
+               "%s %r" % (st, j))
+        ok = rec is not None and rec[0] == str(typ) and rec[1] == lst and \
+            rec[4] == want_rec and \
+            rec[3] == (BASIC if basic else "-") and \
+            rec[2] == (fp if admin else "-")
+        result(ok, "%s: the core receives type %d on the %s listener with "
+               "exactly the keys and values %s, %s" %
+               (what, typ, lst, sorted(want_rec),
+                "the Basic credentials" if basic else "no Authorization"),
+               repr(rec))
+        # The same on the other listener: 404, nothing reaches the core.
+        n0 = len(records())
+        other = sport if admin else aport
+        st2, _, j2 = api_call(other, method, path, body, cert="admin")
+        result(st2 == 404 and j2 and j2.get("error") == "not_found" and
+               len(records()) == n0,
+               "%s on the %s listener: 404, nothing sent to the core" %
+               (what, "signing" if admin else "admin"), "%s %r" % (st2, j2))
+    with open(os.path.join(D, "api-secrets.txt"), "w") as f:
+        f.write("\n".join([PIN, PW, CODE, OTP, "JBSWY3DPEHPK3PXP",
+                           "ENROLL-fake-code-7",
+                           BASIC.split(" ")[1]]) + "\n")
+
+    # Refusals by the front: nothing reaches the core.
+    cred = A_ + "/credentials/" + CID
+    cases = [
+        (aport, "admin", "GET", A_ + "/credentials/c-0123456789ABCDEF",
+         None, None, 400, "invalid_request", "an upper-case credential id"),
+        (aport, "admin", "DELETE", A_ + "/users/" + UFP[:-1], None, None,
+         400, "invalid_request", "a 63-digit fingerprint"),
+        (aport, "admin", "POST", A_ + "/approvals/" + SID + "/approve",
+         None, None, 400, "invalid_request", "a signer id as approval id"),
+        (aport, "admin", "POST", cred + "/suspend", {"reason": "x",
+                                                     "pin": PIN},
+         None, 400, "invalid_request", "an unknown field"),
+        (aport, "admin", "POST", cred + "/suspend", {}, None, 400,
+         "invalid_request", "a missing field"),
+        (aport, "admin", "POST", A_ + "/signers/" + SID + "/credentials",
+         {"algorithm": "p256", "level": "2"}, None, 400, "invalid_request",
+         "a string for a uint"),
+        (aport, "admin", "POST", A_ + "/signers",
+         {"kind": "natural", "name": "x" * 257, "organization": "",
+          "email": "e", "identity_proofing": "i"}, None, 400,
+         "invalid_request", "an over-long name"),
+        (aport, "admin", "POST", cred + "/resume", None, b"[1]", 400,
+         "invalid_request", "a body that is not an object"),
+        (aport, "admin", "GET", A_ + "/status?verbose=1", None, None, 400,
+         "invalid_request", "a query string"),
+        (sport, None, "POST", S_ + "/enroll", {"enrollment_code": CODE,
+                                               "password": PW,
+                                               "pin": PIN * 20},
+         None, 400, "invalid_request", "an over-long PIN"),
+        (aport, "admin", "DELETE", A_ + "/status", None, None, 405,
+         "method_not_allowed", "DELETE on a GET route"),
+        (aport, "admin", "PUT", A_ + "/users", None, None, 405,
+         "method_not_allowed", "PUT /users"),
+        (aport, "admin", "GET", A_ + "/credentials/" + CID + "/frobnicate",
+         None, None, 404, "not_found", "an unknown sub-resource"),
+    ]
+    for port, cert, method, path, body, raw, want, code, what in cases:
+        n0 = len(records())
+        st, r, j = api_call(port, method, path, body, cert=cert, raw=raw)
+        desc = j.get("error_description", "") if j else ""
+        result(st == want and json_error(json.dumps(j).encode(), code) and
+               len(records()) == n0 and PIN not in desc and
+               r.getheader("Connection") == "close",
+               "%s: %d %s, nothing sent to the core" % (what, want, code),
+               "%s %r" % (st, j))
+        if want == 405:
+            result(r.getheader("Allow") ==
+                   ("GET" if path.endswith("status") else "GET, POST"),
+                   "%s: Allow lists the route's methods" % what,
+                   r.getheader("Allow"))
+
+    # The core's errors pass through as the contract's error body.
+    for status, code in [(400, "invalid_request"), (401, "unauthorized"),
+                         (403, "forbidden"), (404, "not_found"),
+                         (409, "conflict"), (410, "gone"), (423, "locked"),
+                         (500, "internal_error"), (503, "unavailable")]:
+        steer("status-%d" % status)
+        st, r, j = api_call(aport, "POST", cred + "/resume", cert="admin")
+        result(st == status and j == {"error": code, "error_description":
+                                      "fake core error %d" % status} and
+               r.getheader("WWW-Authenticate") is None,
+               "core answers %d: the client gets %d {\"error\": \"%s\"}" %
+               (status, status, code), "%s %r" % (st, j))
+    steer("status-401")
+    st, r, j = api_call(sport, "POST", S_ + "/nonce", auth=BASIC)
+    result(st == 401 and j and j.get("error") == "unauthorized" and
+           (r.getheader("WWW-Authenticate") or "").startswith("Basic "),
+           "401 on an HTTP Basic route carries WWW-Authenticate: Basic",
+           "%s %r" % (st, r.getheader("WWW-Authenticate")))
+    # Answers outside the schema: 502, never passed through.
+    for word in ["badkey", "badtype", "missing", "badcode"]:
+        steer(word)
+        st, r, j = api_call(aport, "GET", cred, cert="admin")
+        result(st == 502 and json_error(json.dumps(j).encode(),
+                                        "bad_gateway") and
+               "surprise" not in json.dumps(j),
+               "the core's answer outside the schema (%s): 502" % word,
+               "%s %r" % (st, j))
+    return 0
+
+
+def write(name, text):
+    fn = os.path.join(D, name)
+    with open(fn, "w") as f:
+        f.write(text)
+    return fn
+
+
+def run_cli(hanko, args):
+    p = subprocess.run(hanko.split() + args, capture_output=True,
+                       timeout=60)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def cmd_cli(hanko, sport, aport):
+    """hanko admin and hanko signer against the front and its fake core:
+    each command sends its route with the right keys and values and prints
+    the canned answer as JSON; errors exit 1 with "code: description",
+    usage and connection errors exit 2 with nothing sent."""
+    adm = ["admin", "--url", "https://127.0.0.1:%d" % aport, "--cert",
+           os.path.join(D, "admin.pem"), "--key",
+           os.path.join(D, "admin.key"), "--ca", os.path.join(D,
+                                                             "server.pem")]
+    sig = ["signer", "--url", "https://localhost:%d" % sport, "--ca",
+           os.path.join(D, "server.pem")]
+    pem = write("in.pem", PEM_IN)
+    chain = write("chain.pem", PEM_IN + PEM_IN)
+    pinf = write("pin.txt", PIN + "\n")
+    pwf = write("pw.txt", PW + "\n")
+    codef = write("code.txt", CODE)
+    otpf = write("otp.txt", OTP + "\n")
+    csr_out = os.path.join(D, "out.csr")
+    cred = A_ + "/credentials/" + CID
+    admin_argv = {
+        ("GET", A_ + "/status"): ["status"],
+        ("GET", A_ + "/users"): ["users", "list"],
+        ("POST", A_ + "/users"): ["users", "add", "--certificate", pem,
+                                  "--role", "security_officer"],
+        ("DELETE", A_ + "/users/" + UFP): ["users", "remove", UFP],
+        ("GET", A_ + "/approvals"): ["approvals", "list"],
+        ("POST", A_ + "/approvals/" + AID + "/approve"):
+            ["approvals", "approve", AID],
+        ("POST", A_ + "/approvals/" + AID + "/reject"):
+            ["approvals", "reject", AID],
+        ("POST", A_ + "/signers"):
+            ["signers", "register", "--kind", "natural", "--name", NAME,
+             "--organization", "Example KK", "--email", "taro@example.jp",
+             "--identity-proofing", "JPKI-0001"],
+        ("GET", A_ + "/signers/" + SID): ["signers", "get", SID],
+        ("POST", A_ + "/signers/" + SID + "/erase"):
+            ["signers", "erase", SID, "--reason", "erasure request #12"],
+        ("POST", A_ + "/signers/" + SID + "/credentials"):
+            ["credentials", "create", SID, "--algorithm", "p384",
+             "--level", "2"],
+        ("GET", cred): ["credentials", "get", CID],
+        ("POST", cred + "/key"): ["credentials", "key", CID],
+        ("POST", cred + "/csr"): ["credentials", "csr", CID],
+        ("GET", cred + "/csr"): ["credentials", "csr-get", CID, "--out",
+                                 csr_out],
+        ("PUT", cred + "/certificate"): ["credentials", "certificate", CID,
+                                         "--chain", chain],
+        ("POST", cred + "/suspend"): ["credentials", "suspend", CID,
+                                      "--reason", "token reported lost"],
+        ("POST", cred + "/resume"): ["credentials", "resume", CID],
+        ("POST", cred + "/destroy"): ["credentials", "destroy", CID,
+                                      "--reason", "revocation"],
+        ("POST", cred + "/unlock"): ["credentials", "unlock", CID],
+        ("POST", cred + "/renew"): ["credentials", "renew", CID],
+    }
+    basic = ["--user", BASIC_USER, "--password-file", pwf]
+    signer_argv = {
+        40: ["enroll", "--code-file", codef, "--password-file", pwf,
+             "--pin-file", pinf],
+        41: ["csr", CID] + basic,
+        42: ["csr-confirm", CID, "--pin-file", pinf] + basic,
+        44: ["suspend", CID, "--pin-file", pinf, "--otp", OTP] + basic,
+        45: ["destroy", CID, "--pin-file", pinf, "--otp-file", otpf,
+             "--reason", "termination"] + basic,
+    }
+
+    def last_records(n):
+        out = []
+        for l in records()[-n:]:
+            head, _, body = l.partition(" body=")
+            f = head.split(" ")
+            auth = head.split(" auth=", 1)[1].rsplit(" rid=", 1)[0]
+            out.append((f[1][5:], f[2][9:], auth, json.loads(body)))
+        return out
+
+    fp = admin_fp()
+    for lst, method, path, body, typ, want_rec, want_st, want_json in API:
+        if typ == 43:
+            continue  # no command of its own: part of suspend/destroy
+        if lst == "admin":
+            argv = adm + admin_argv[(method, path)]
+        else:
+            argv = sig + signer_argv[typ]
+        n0 = len(records())
+        rc, out, err = run_cli(hanko, argv)
+        try:
+            got = json.loads(out)
+        except ValueError:
+            got = None
+        what = "hanko %s %s" % (argv[0], " ".join(
+            a for a in argv[len(adm if lst == "admin" else sig):]
+            if not a.startswith(D)))
+        nrec = 2 if typ in (44, 45) else 1
+        recs = last_records(nrec) if len(records()) == n0 + nrec else []
+        ok = rc == 0 and got == want_json and err == "" and \
+            len(recs) == nrec and recs[-1][0] == str(typ) and \
+            recs[-1][1] == lst and recs[-1][3] == dict(
+                want_rec, **({"2": "n-fake-nonce-1"} if nrec == 2 else {}))
+        if lst == "signing":
+            ok = ok and recs[-1][2] == ("-" if typ == 40 else BASIC)
+            if nrec == 2:
+                ok = ok and recs[0][0] == "43" and recs[0][2] == BASIC
+        result(ok, "%s: sends %s %s (type %d) with the contract's keys "
+               "and prints the answer" % (what, method, path, typ),
+               "rc=%d out=%r err=%r recs=%r" % (rc, out[:300], err[:300],
+                                               recs))
+        if typ == 23:
+            with open(csr_out) as f:
+                result(f.read() == CSR, "credentials csr-get --out writes "
+                       "the CSR PEM", "")
+        if lst == "signing":
+            leak = [s for s in (PIN, PW, CODE) if s in out + err]
+            result(not leak, "%s prints no PIN, password or code" % what,
+                   repr(leak))
+    rc, out, err = run_cli(hanko, sig + signer_argv[40])
+    result(rc == 0 and out.count(OTPAUTH) == 1,
+           "hanko signer enroll prints the otpauth URI once", out)
+
+    # API errors: exit 1 with "code: description" on stderr.
+    steer("status-409")
+    rc, out, err = run_cli(hanko, adm + ["credentials", "resume", CID])
+    result(rc == 1 and out == "" and
+           err.strip() == "conflict: fake core error 409",
+           "an API error: exit 1, \"conflict: fake core error 409\" on "
+           "stderr", "rc=%d out=%r err=%r" % (rc, out, err))
+    steer("badkey")
+    rc, out, err = run_cli(hanko, adm + ["status"])
+    result(rc == 1 and err.startswith("bad_gateway: "),
+           "an answer the front refuses: exit 1 with bad_gateway",
+           "rc=%d err=%r" % (rc, err))
+    steer("status-401")
+    rc, out, err = run_cli(hanko, sig + signer_argv[41])
+    result(rc == 1 and err.startswith("unauthorized: "),
+           "hanko signer with a refused password: exit 1 unauthorized",
+           "rc=%d err=%r" % (rc, err))
+    steer("status-410")
+    rc, out, err = run_cli(hanko, sig + signer_argv[44])
+    result(rc == 1 and err.startswith("gone: "),
+           "hanko signer suspend with a used nonce: exit 1 gone",
+           "rc=%d err=%r" % (rc, err))
+    # Usage and connection errors: exit 2, nothing sent.
+    usage = [
+        (adm + ["users", "add", "--certificate", pem], "a missing --role"),
+        (adm + ["credentials", "get"], "a missing id"),
+        (adm + ["credentials", "get", "c-1/../x"], "an id with a slash"),
+        (adm + ["credentials", "frob", CID], "an unknown command"),
+        (adm + ["status", "--reason", "x"], "an option of another command"),
+        (adm + ["credentials", "create", SID, "--algorithm", "p256",
+                "--level", "two"], "a level that is not a number"),
+        (adm[:2] + ["https://127.0.0.1:1"] + adm[3:] + ["status"],
+         "a port nobody listens on"),
+        (adm[:-1] + [os.path.join(D, "opca.pem"), "status"],
+         "a server certificate from another CA"),
+        (["admin", "status"], "neither --state nor --url"),
+        (sig + ["suspend", CID, "--pin-file", pinf] + basic,
+         "suspend without an OTP"),
+        (sig + ["csr", CID, "--user", BASIC_USER, "--password-file",
+                os.path.join(D, "nonexistent")], "a missing password file"),
+        (sig + ["enroll", "--code-file", codef, "--password-file", pwf],
+         "enroll without a PIN file"),
+    ]
+    for argv, what in usage:
+        n0 = len(records())
+        rc, out, err = run_cli(hanko, argv)
+        result(rc == 2 and out == "" and err != "" and
+               len(records()) == n0 and PW not in err,
+               "%s: exit 2 with a message, nothing sent" % what,
+               "rc=%d out=%r err=%r" % (rc, out, err))
+    return 0
+
+
+# ---------------------------------------------------------------------------
 def cmd_load(sport, conns, per):
     conns, per = int(conns), int(per)
     errors = []

@@ -19,10 +19,28 @@
  *   x-badready   READY: 200 with an unknown key (must become 502)
  *   x-status-500 HEALTH: status 500 (must become 502)
  *
+ * The admin and signer API types (docs/admin-api.md, types 10-45) are
+ * answered with CANNED maps written out below by hand from the contract
+ * (an id the request carries at key 1 is echoed back), so that the
+ * tests can compare what the client receives with the JSON the contract
+ * gives. The record line of every request ends with " body=" and the
+ * request body as JSON (map keys as decimal strings), so the tests see
+ * exactly which keys and values the core received. Since admin routes do
+ * not forward Authorization, these answers are steered by a one-shot file
+ * (--steer FILE): when it exists as a request arrives, its first word is
+ * read and the file removed:
+ *   status-NNN  an error answer {1: code, 2: "fake core error NNN"} with
+ *               the contract's code for NNN (400, 401, 403, 404, 409,
+ *               410, 423, 500, 503)
+ *   badcode     409 with the code "forbidden" (must become 502)
+ *   badkey      the canned map plus an unknown key 99 (502)
+ *   badtype     {1: true} (no route has a bool at key 1: 502)
+ *   missing     {} (every route has a required field: 502)
+ *
  * usage: front_harness --signing PORT --admin PORT --cert PEM --key PEM
  *            --client-ca PEM [--host H] [--max-connections N] [--idle S]
  *            [--header S] [--body S] [--core-timeout-ms MS]
- *            [--drain-ms MS] [--record FILE]
+ *            [--drain-ms MS] [--record FILE] [--steer FILE]
  * Prints "ready" on stdout once listening. Exits 0 when net_front_run
  * returned 0 (SIGTERM drained), 3 when it returned an error, 2 on a
  * set-up failure.
@@ -37,6 +55,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "core/buf.h"
 #include "core/codec.h"
@@ -56,6 +76,7 @@ struct later {
 struct fake_core {
 	int fd;
 	FILE *record;
+	const char *steer; /* the one-shot steering file, or NULL */
 	struct later *queue;
 };
 
@@ -104,22 +125,100 @@ find_word(struct hk_bytes auth, const char *word)
 	return NULL;
 }
 
+/* value_json(r): one msgpack value as JSON (map keys as decimal
+ * strings, bin as "bin:" and hex); NULL on a malformed value. */
+static json_t *
+value_json(struct hk_mpk_reader *r)
+{
+	enum hk_mpk_kind k;
+	struct hk_bytes b;
+	json_t *v = NULL, *item;
+	uint64_t u, key;
+	int64_t i64;
+	uint32_t n, i;
+	bool bv;
+	char kbuf[24], *hex;
+
+	if (hk_mpk_peek(r, &k) != 0)
+		return NULL;
+	switch (k) {
+	case HK_MPK_NIL:
+		return hk_mpk_get_nil(r) == 0 ? json_null() : NULL;
+	case HK_MPK_BOOL:
+		return hk_mpk_get_bool(r, &bv) == 0 ? json_boolean(bv) : NULL;
+	case HK_MPK_UINT:
+		return hk_mpk_get_uint(r, &u) == 0 ?
+		    json_integer((json_int_t)u) :
+		    NULL;
+	case HK_MPK_NINT:
+		return hk_mpk_get_int(r, &i64) == 0 ? json_integer(i64) : NULL;
+	case HK_MPK_STR:
+		return hk_mpk_get_str(r, &b) == 0 ?
+		    json_stringn((const char *)b.p, b.n) :
+		    NULL;
+	case HK_MPK_BIN:
+		if (hk_mpk_get_bin(r, &b) != 0 ||
+		    (hex = malloc(2 * b.n + 5)) == NULL)
+			return NULL;
+		memcpy(hex, "bin:", 4);
+		hk_hex_encode(hex + 4, b.p, b.n);
+		v = json_string(hex);
+		free(hex);
+		return v;
+	case HK_MPK_ARRAY:
+		if (hk_mpk_get_array(r, &n) != 0 || (v = json_array()) == NULL)
+			return NULL;
+		for (i = 0; i < n; i++)
+			if ((item = value_json(r)) == NULL ||
+			    json_array_append_new(v, item) != 0)
+				goto bad;
+		return v;
+	case HK_MPK_MAP:
+		if (hk_mpk_get_map(r, &n) != 0 || (v = json_object()) == NULL)
+			return NULL;
+		for (i = 0; i < n; i++) {
+			if (hk_mpk_get_uint(r, &key) != 0 ||
+			    (item = value_json(r)) == NULL)
+				goto bad;
+			snprintf(kbuf, sizeof(kbuf), "%llu",
+			    (unsigned long long)key);
+			if (json_object_set_new(v, kbuf, item) != 0)
+				goto bad;
+		}
+		return v;
+	}
+bad:
+	json_decref(v);
+	return NULL;
+}
+
 static void
 record(struct fake_core *fc, const struct hk_ipc_msg *m)
 {
-	char fp[65];
+	struct hk_mpk_reader r;
+	json_t *body;
+	char fp[65], type[24], *text = NULL;
 
 	if (fc->record == NULL)
 		return;
+	hk_mpk_reader_init(&r, m->body.p, m->body.n);
+	if ((body = value_json(&r)) != NULL)
+		text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(body);
+	if (m->type == HK_IPC_HEALTH || m->type == HK_IPC_READY)
+		snprintf(type, sizeof(type), "%s",
+		    m->type == HK_IPC_HEALTH ? "HEALTH" : "READY");
+	else
+		snprintf(type, sizeof(type), "%llu",
+		    (unsigned long long)m->type);
 	if (m->ctx.has_client_cert)
 		hk_hex_encode(fp, m->ctx.client_fp, 32);
 	else
 		strcpy(fp, "-");
 	fprintf(fc->record,
 	    "id=%llu type=%s listener=%s peer=%.*s fp=%s subject=%.*s "
-	    "auth=%.*s rid=%.*s\n",
-	    (unsigned long long)m->id,
-	    m->type == HK_IPC_HEALTH ? "HEALTH" : "READY",
+	    "auth=%.*s rid=%.*s body=%s\n",
+	    (unsigned long long)m->id, type,
 	    m->ctx.listener == HK_IPC_ADMIN ? "admin" : "signing",
 	    (int)m->ctx.peer.n, (const char *)m->ctx.peer.p, fp,
 	    (int)m->ctx.client_subject.n,
@@ -127,9 +226,281 @@ record(struct fake_core *fc, const struct hk_ipc_msg *m)
 	    m->ctx.authorization.n ? (int)m->ctx.authorization.n : 1,
 	    m->ctx.authorization.n ? (const char *)m->ctx.authorization.p :
 				     "-",
-	    (int)m->ctx.request_id.n, (const char *)m->ctx.request_id.p);
+	    (int)m->ctx.request_id.n, (const char *)m->ctx.request_id.p,
+	    text != NULL ? text : "?");
+	free(text);
 	fflush(fc->record);
 }
+
+/* steer_take(fc, word, len): the one-shot steering word, "" if none. */
+static void
+steer_take(struct fake_core *fc, char *word, size_t len)
+{
+	FILE *f;
+
+	word[0] = '\0';
+	if (fc->steer == NULL || (f = fopen(fc->steer, "r")) == NULL)
+		return;
+	if (fscanf(f, "%31s", word) != 1)
+		word[0] = '\0';
+	fclose(f);
+	(void)len;
+	unlink(fc->steer);
+}
+
+/* req_str(m, key, out): the str at ${key} of the request body, or "". */
+static struct hk_bytes
+req_str(const struct hk_ipc_msg *m, uint64_t key)
+{
+	struct hk_mpk_reader r;
+	struct hk_bytes s = {(const uint8_t *)"", 0};
+	uint64_t k;
+	uint32_t n, i;
+
+	hk_mpk_reader_init(&r, m->body.p, m->body.n);
+	if (hk_mpk_get_map(&r, &n) != 0)
+		return s;
+	for (i = 0; i < n; i++) {
+		if (hk_mpk_get_uint(&r, &k) != 0)
+			break;
+		if (k == key && hk_mpk_get_str(&r, &s) == 0)
+			return s;
+		if (hk_mpk_skip(&r, NULL) != 0)
+			break;
+	}
+	return (struct hk_bytes){(const uint8_t *)"", 0};
+}
+
+#define K(k) hk_mpk_put_uint(w, k)
+#define S(v) hk_mpk_put_cstr(w, v)
+#define U(v) hk_mpk_put_uint(w, v)
+#define B(v) hk_mpk_put_bool(w, v)
+#define ECHO(key) \
+	do { \
+		struct hk_bytes e_ = req_str(m, key); \
+		hk_mpk_put_str(w, (const char *)e_.p, e_.n); \
+	} while (0)
+
+static const char FP_ADMIN[] =
+    "1111111111111111111111111111111111111111111111111111111111111111";
+static const char FP_SO[] =
+    "2222222222222222222222222222222222222222222222222222222222222222";
+
+/*
+ * canned(m, w, extra): the fake core's success answer for an API type
+ * (docs/admin-api.md, response fields), with ${extra} more pairs in the
+ * top map (written by the caller after it). Returns the status, 0 for a
+ * type this fake core does not know.
+ */
+static int
+canned(const struct hk_ipc_msg *m, struct hk_mpk_writer *w, uint32_t extra)
+{
+	switch (m->type) {
+	case HK_IPC_ADMIN_STATUS:
+		hk_mpk_put_map(w, 5 + extra);
+		K(1); S("hanko.test/fake");
+		K(2); U(42);
+		K(3); U(3);
+		K(4); U(5);
+		K(5); S("administrator");
+		return 200;
+	case HK_IPC_USERS_LIST:
+		hk_mpk_put_map(w, 1 + extra);
+		K(1); hk_mpk_put_array(w, 2);
+		hk_mpk_put_map(w, 4);
+		K(1); S(FP_ADMIN);
+		K(2); S("CN=admin");
+		K(3); S("administrator");
+		K(4); B(true);
+		hk_mpk_put_map(w, 4);
+		K(1); S(FP_SO);
+		K(2); S("CN=officer,O=Hanko");
+		K(3); S("security_officer");
+		K(4); B(false);
+		return 200;
+	case HK_IPC_USERS_ADD:
+	case HK_IPC_USERS_REMOVE:
+	case HK_IPC_CREDENTIAL_DESTROY:
+	case HK_IPC_CREDENTIAL_UNLOCK:
+		hk_mpk_put_map(w, 1 + extra);
+		K(1); S("a-00000000000000aa");
+		return 202;
+	case HK_IPC_APPROVALS_LIST:
+		hk_mpk_put_map(w, 1 + extra);
+		K(1); hk_mpk_put_array(w, 1);
+		hk_mpk_put_map(w, 5);
+		K(1); S("a-00000000000000aa");
+		K(2); S("users.add");
+		K(3); S(FP_SO);
+		K(4); S(FP_ADMIN);
+		K(5); U(1700086400);
+		return 200;
+	case HK_IPC_APPROVAL_DECIDE:
+		hk_mpk_put_map(w, 2 + extra);
+		K(1); ECHO(1);
+		K(2);
+		S(req_str(m, 2).n == 7 ? "approved" : "rejected");
+		return 200;
+	case HK_IPC_SIGNER_REGISTER:
+		hk_mpk_put_map(w, 1 + extra);
+		K(1); S("s-00000000000000bb");
+		return 201;
+	case HK_IPC_SIGNER_GET:
+		hk_mpk_put_map(w, 8 + extra);
+		K(1); ECHO(1);
+		K(2); S("natural");
+		K(3); S("\xe5\xb1\xb1\xe7\x94\xb0 \xe5\xa4\xaa\xe9\x83\x8e");
+		K(4); S("Example KK");
+		K(5); S("taro@example.jp");
+		K(6); S("JPKI-0001");
+		K(7); B(false);
+		K(8); hk_mpk_put_array(w, 1);
+		hk_mpk_put_map(w, 2);
+		K(1); S("c-00000000000000cc");
+		K(2); S("active");
+		return 200;
+	case HK_IPC_SIGNER_ERASE:
+		hk_mpk_put_map(w, 1 + extra);
+		K(1); ECHO(1);
+		return 200;
+	case HK_IPC_CREDENTIAL_CREATE:
+		hk_mpk_put_map(w, 3 + extra);
+		K(1); S("c-00000000000000cc");
+		K(2); S("ENROLL-fake-code-7");
+		K(3); U(1700003600);
+		return 201;
+	case HK_IPC_CREDENTIAL_GET:
+		/* Before a certificate: keys 8 and 9 absent. */
+		hk_mpk_put_map(w, 7 + extra);
+		K(1); ECHO(1);
+		K(2); S("s-00000000000000bb");
+		K(3); S("key_generated");
+		K(4); B(false);
+		K(5); S("p256");
+		K(6); U(2);
+		K(7); S("kfp-0001");
+		return 200;
+	case HK_IPC_CREDENTIAL_KEY:
+	case HK_IPC_CREDENTIAL_RENEW:
+		hk_mpk_put_map(w, 2 + extra);
+		K(1); S("kfp-0001");
+		K(2); S("-----BEGIN PUBLIC KEY-----\nMFk=\n-----END PUBLIC "
+			"KEY-----\n");
+		return 200;
+	case HK_IPC_CREDENTIAL_CSR:
+	case HK_IPC_SIGNER_CSR_GET:
+		hk_mpk_put_map(w, 2 + extra);
+		K(1); S("CN=Taro Yamada,O=Example KK,C=JP");
+		K(2); S("awaiting_signer");
+		return 200;
+	case HK_IPC_CREDENTIAL_CSR_GET:
+		hk_mpk_put_map(w, 1 + extra);
+		K(1); S("-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END "
+			"CERTIFICATE REQUEST-----\n");
+		return 200;
+	case HK_IPC_CREDENTIAL_CERTIFICATE:
+		hk_mpk_put_map(w, 3 + extra);
+		K(1); ECHO(1);
+		K(2); S("active");
+		K(3); S("cfp-0001");
+		return 200;
+	case HK_IPC_CREDENTIAL_SUSPEND:
+	case HK_IPC_SIGNER_SUSPEND:
+		hk_mpk_put_map(w, 1 + extra);
+		K(1); S("suspended");
+		return 200;
+	case HK_IPC_CREDENTIAL_RESUME:
+		hk_mpk_put_map(w, 1 + extra);
+		K(1); S("active");
+		return 200;
+	case HK_IPC_SIGNER_ENROLL:
+		hk_mpk_put_map(w, 3 + extra);
+		K(1); S("s-00000000000000bb");
+		K(2); S("c-00000000000000cc");
+		K(3); S("otpauth://totp/Hanko:s-00000000000000bb?secret="
+			"JBSWY3DPEHPK3PXP&issuer=Hanko");
+		return 201;
+	case HK_IPC_SIGNER_CSR_CONFIRM:
+		hk_mpk_put_map(w, 1 + extra);
+		K(1); S("confirmed");
+		return 200;
+	case HK_IPC_SIGNER_NONCE:
+		hk_mpk_put_map(w, 2 + extra);
+		K(1); S("n-fake-nonce-1");
+		K(2); U(60);
+		return 200;
+	case HK_IPC_SIGNER_DESTROY:
+		hk_mpk_put_map(w, 1 + extra);
+		K(1); S("destroyed");
+		return 200;
+	}
+	return 0;
+}
+
+/* The error codes of the contract, written out here independently. */
+static const char *
+contract_code(int status)
+{
+	switch (status) {
+	case 400: return "invalid_request";
+	case 401: return "unauthorized";
+	case 403: return "forbidden";
+	case 404: return "not_found";
+	case 409: return "conflict";
+	case 410: return "gone";
+	case 423: return "locked";
+	case 500: return "internal_error";
+	case 503: return "unavailable";
+	}
+	return "teapot";
+}
+
+/* answer_api(fc, m, w): the body of the answer to an API request, steered
+ * by the one-shot file; returns the status. */
+static int
+answer_api(struct fake_core *fc, const struct hk_ipc_msg *m,
+    struct hk_mpk_writer *w)
+{
+	char word[32], desc[64];
+	int st;
+
+	steer_take(fc, word, sizeof(word));
+	if (strncmp(word, "status-", 7) == 0 || strcmp(word, "badcode") == 0) {
+		st = word[0] == 's' ? atoi(word + 7) : 409;
+		snprintf(desc, sizeof(desc), "fake core error %d", st);
+		hk_mpk_put_map(w, 2);
+		K(1); S(word[0] == 's' ? contract_code(st) : "forbidden");
+		K(2); S(desc);
+		return st;
+	}
+	if (strcmp(word, "badtype") == 0) {
+		hk_mpk_put_map(w, 1);
+		K(1); B(true);
+		return 200;
+	}
+	if (strcmp(word, "missing") == 0) {
+		hk_mpk_put_map(w, 0);
+		return 200;
+	}
+	st = canned(m, w, strcmp(word, "badkey") == 0 ? 1 : 0);
+	if (st == 0) {
+		hk_mpk_put_map(w, 2);
+		K(1); S("internal_error");
+		K(2); S("the fake core does not know this type");
+		return 500;
+	}
+	if (strcmp(word, "badkey") == 0) {
+		K(99);
+		S("surprise");
+	}
+	return st;
+}
+
+#undef K
+#undef S
+#undef U
+#undef B
+#undef ECHO
 
 /* answer(fc, m, out): the fake core's answer frame to ${m} in ${out};
  * returns the delay in ms, -1 for none (x-silent), -2 to close. */
@@ -143,7 +514,6 @@ answer(struct fake_core *fc, const struct hk_ipc_msg *m, struct hk_buf *out)
 	long delay = 0;
 	int r;
 
-	(void)fc;
 	if (find_word(m->ctx.authorization, "x-close") != NULL)
 		return -2;
 	if (find_word(m->ctx.authorization, "x-silent") != NULL)
@@ -162,7 +532,9 @@ answer(struct fake_core *fc, const struct hk_ipc_msg *m, struct hk_buf *out)
 		a.id = m->id + 1000000;
 	a.status = 200;
 	hk_mpk_writer_init(&w, &body);
-	if (m->type == HK_IPC_HEALTH) {
+	if (m->type != HK_IPC_HEALTH && m->type != HK_IPC_READY) {
+		a.status = (uint64_t)answer_api(fc, m, &w);
+	} else if (m->type == HK_IPC_HEALTH) {
 		if (find_word(m->ctx.authorization, "x-status-500") != NULL)
 			a.status = 500;
 		hk_mpk_put_map(&w, 0);
@@ -307,7 +679,7 @@ usage(void)
 	    "usage: front_harness --signing PORT --admin PORT --cert PEM "
 	    "--key PEM --client-ca PEM [--host H] [--max-connections N] "
 	    "[--idle S] [--header S] [--body S] [--core-timeout-ms MS] "
-	    "[--drain-ms MS] [--record FILE]\n");
+	    "[--drain-ms MS] [--record FILE] [--steer FILE]\n");
 	exit(2);
 }
 
@@ -332,7 +704,7 @@ main(int argc, char **argv)
 	struct net_front *f = NULL;
 	struct fake_core fc;
 	const char *host = "127.0.0.1", *cert = NULL, *key = NULL,
-		   *ca = NULL, *rec = NULL;
+		   *ca = NULL, *rec = NULL, *steer = NULL;
 	unsigned sport = 0, aport = 0;
 	pthread_t th;
 	int sv[2], i, r;
@@ -362,6 +734,8 @@ main(int argc, char **argv)
 			ca = v;
 		else if (strcmp(a, "--record") == 0)
 			rec = v;
+		else if (strcmp(a, "--steer") == 0)
+			steer = v;
 		else if (strcmp(a, "--max-connections") == 0)
 			cfg.max_connections = num(v);
 		else if (strcmp(a, "--idle") == 0)
@@ -402,6 +776,7 @@ main(int argc, char **argv)
 	}
 	memset(&fc, 0, sizeof(fc));
 	fc.fd = sv[1];
+	fc.steer = steer;
 	if (rec != NULL && (fc.record = fopen(rec, "a")) == NULL) {
 		perror(rec);
 		return 2;

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * route: the front's route table as data, and the generic translation
+ * between HTTP/JSON and the core's typed msgpack requests (NET-1, ACT-3,
+ * ACT-5, OPS-1, OPS-6; docs/admin-api.md is the contract, docs/front.md
+ * the description). Each route names its method, a path pattern with
+ * "{name}" segments, the listeners it is served on, the IPC type it
+ * becomes, the request schema (JSON name, msgpack key, type, required,
+ * bounds; path parameters and route constants map to keys too) and the
+ * response schema (msgpack key -> JSON name and type, lists of maps
+ * included). The front decides nothing: it refuses what is malformed
+ * (missing field, wrong type, unknown field, over-long text, a path id of
+ * the wrong shape) before anything reaches the core, and it refuses any
+ * answer of the core that is outside the route's schema (502), so no
+ * unknown data passes through in either direction.
+ *
+ * Every refusal text names fields from the table only, never a value:
+ * bodies carry PINs, passwords, OTPs and enrollment codes.
+ */
+#ifndef HK_NET_ROUTE_H
+#define HK_NET_ROUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/ipc.h"
+#include "core/mpk.h"
+#include "net/http.h"
+#include "net/json.h"
+
+/* Listener bits of struct net_route.listeners. */
+#define NET_ROUTE_SIGNING 1u
+#define NET_ROUTE_ADMIN 2u
+
+/* Bounds: the longest Allow value, the most fields in one schema. */
+#define NET_ROUTE_ALLOW_LEN 64
+#define NET_ROUTE_MAX_FIELDS 16
+/* The error code and description of a core error answer. */
+#define NET_ROUTE_ERROR_DESC_MAX 1024
+
+/* Field types (docs/admin-api.md "Types"). */
+enum net_route_type {
+	NET_ROUTE_STR = 1,    /* UTF-8 text, bounded */
+	NET_ROUTE_SECRET = 2, /* a str that is never logged */
+	NET_ROUTE_PEM = 3,    /* a str of at most 64 KiB */
+	NET_ROUTE_UINT = 4,   /* an unsigned integer */
+	NET_ROUTE_BOOL = 5,
+	NET_ROUTE_LIST = 6,   /* an array of maps (responses only) */
+};
+
+/* Where a request field comes from. */
+enum net_route_src {
+	NET_ROUTE_BODY = 0,  /* the JSON body, under its name */
+	NET_ROUTE_PATH = 1,  /* the "{name}" segment of the path */
+	NET_ROUTE_CONST = 2, /* the route's fixed ${value} */
+};
+
+/* Shapes a path parameter must have. */
+enum net_route_id {
+	NET_ROUTE_ANY = 0,
+	NET_ROUTE_SIGNER_ID = 1,     /* "s-" + 16 lowercase hex */
+	NET_ROUTE_CREDENTIAL_ID = 2, /* "c-" + 16 lowercase hex */
+	NET_ROUTE_APPROVAL_ID = 3,   /* "a-" + 16 lowercase hex */
+	NET_ROUTE_FINGERPRINT = 4,   /* 64 lowercase hex */
+};
+
+/*
+ * One field of a request or response map. Requests: ${min}/${max} bound
+ * a str's length in bytes or a uint's value (max 0: no bound beyond the
+ * type's), ${oneof} (NULL or NULL-terminated) lists the only values a
+ * str may take. Responses: ${required} false means the key may be
+ * absent (the JSON member is then omitted) or nil (JSON null); LIST
+ * fields describe their items with ${items}.
+ */
+struct net_route_field {
+	const char *name; /* JSON name; also the path "{name}" */
+	uint64_t key;     /* msgpack key */
+	enum net_route_type type;
+	enum net_route_src src;
+	bool required;
+	uint64_t min, max;
+	const char *const *oneof;
+	enum net_route_id id; /* PATH fields */
+	const char *value;    /* CONST fields */
+	const struct net_route_field *items;
+	size_t nitems;
+};
+
+/* How the core's answer becomes the HTTP response. */
+enum net_route_answer {
+	NET_ROUTE_SCHEMA = 0, /* generic: the response schema */
+	NET_ROUTE_HEALTH = 1, /* /healthz (front.c) */
+	NET_ROUTE_READY = 2,  /* /readyz (front.c) */
+};
+
+/* Route flags. */
+#define NET_ROUTE_FORWARD_AUTH 1u /* forward the Authorization header */
+#define NET_ROUTE_BASIC 2u        /* HTTP Basic: 401 gets WWW-Authenticate */
+
+struct net_route {
+	enum net_http_method method;
+	const char *pattern; /* "/admin/v1/credentials/{credential_id}" */
+	unsigned listeners;  /* NET_ROUTE_SIGNING | NET_ROUTE_ADMIN */
+	enum hk_ipc_type type;
+	unsigned flags;
+	enum net_route_answer answer;
+	const struct net_route_field *req; /* ascending keys */
+	size_t nreq;
+	const struct net_route_field *resp; /* ascending keys */
+	size_t nresp;
+};
+
+/** net_route_table(n): the front's routes (static, ${n} set to their
+ * count). */
+const struct net_route *net_route_table(size_t *n);
+
+/**
+ * net_route_match(path, len, method, listener, out, allow): find the
+ * route for ${method} and the path ${path}[0..len) on the listener bit
+ * ${listener}. Returns 0 with *${out} set; HK_ENOTFOUND when no pattern
+ * served on that listener matches the path (404); or HK_ENOTSUP when some
+ * do but not with ${method} (405), with ${allow} (NET_ROUTE_ALLOW_LEN
+ * bytes) set to the methods that match, e.g. "GET, POST". Path parameters
+ * are not checked here (net_route_request does). Any thread.
+ */
+HK_MUST_CHECK int net_route_match(const char *path, size_t len,
+    enum net_http_method method, unsigned listener,
+    const struct net_route **out, char allow[static NET_ROUTE_ALLOW_LEN]);
+
+/**
+ * net_route_request(rt, path, len, body, blen, out, e): build the IPC
+ * request body of route ${rt} for the path ${path}[0..len) (which
+ * net_route_match matched) and the HTTP body ${body}[0..blen): a msgpack
+ * map with the path parameters, constants and JSON fields under their
+ * keys in ascending order, appended to ${out}. A route without body
+ * fields accepts an empty body or "{}". Returns 0; HK_EINVAL with ${e}
+ * naming the first problem (a path parameter of the wrong shape, a body
+ * that is not one strict JSON object, a missing, mistyped, unknown,
+ * too long or too short field, a value not allowed); HK_ETOOBIG (body
+ * over the JSON bounds, ${e} set); or HK_ENOMEM. ${out} is unchanged on
+ * error. WARNING: ${out} then holds secrets (PIN, password, code):
+ * release it with hk_buf_release, which wipes. Any thread.
+ */
+HK_MUST_CHECK int net_route_request(const struct net_route *rt,
+    const char *path, size_t len, const uint8_t *body, size_t blen,
+    struct hk_buf *out, struct net_json_error *e);
+
+/**
+ * net_route_response(rt, status, body, out, why): translate the core's
+ * answer (HTTP ${status}, msgpack map ${body}) to route ${rt} into JSON
+ * text appended to ${out}: a 2xx answer (200, 201 or 202) must match the
+ * response schema exactly (every key known and of its type, every
+ * required key present); an error answer must be {1: error, 2:
+ * error_description} with the error code the contract pairs with the
+ * status (400 invalid_request, 401 unauthorized, 403 forbidden, 404
+ * not_found, 409 conflict, 410 gone, 423 locked, 500 internal_error, 503
+ * unavailable) and becomes {"error", "error_description"}. Returns 0, or
+ * HK_EPROTO with ${why} a static text saying what was wrong (the caller
+ * answers 502; values are never quoted), or HK_ENOMEM. Any thread.
+ */
+HK_MUST_CHECK int net_route_response(const struct net_route *rt,
+    uint64_t status, struct hk_bytes body, struct hk_buf *out,
+    const char **why);
+
+/**
+ * net_route_json_wipe(): make jansson wipe every block it frees (its
+ * trees hold PINs, passwords and codes from request bodies). WARNING:
+ * process-wide (json_set_alloc_funcs); call it before the process makes
+ * any jansson value, and never while one is alive. Idempotent.
+ */
+void net_route_json_wipe(void);
+
+#endif
