@@ -50,6 +50,7 @@
 #include <uv.h>
 
 #include "core/buf.h"
+#include "core/codec.h"
 #include "core/ipc.h"
 #include "core/log.h"
 #include "core/mpk.h"
@@ -488,13 +489,21 @@ conn_respond(struct conn *c, int status, const char *body, size_t len,
 	 * One line per request (OPS-6): never the Authorization header, the
 	 * query or a body. Refused connections are counted by log_refused.
 	 */
-	if (!c->refused)
-		hk_info_f("request %s-%llu listener=%s peer=%s method=%s "
-			  "path=%s status=%d ms=%.3f tls=%s",
+	if (!c->refused) {
+		/* cert= names the privileged user (SHA-256 fingerprint of
+		 * the client certificate), "-" without one. */
+		char cert[2 * NET_TLS_FP_LEN + 1] = "-";
+
+		if (c->has_cert)
+			hk_hex_encode(cert, c->fp, NET_TLS_FP_LEN);
+		hk_info_f("request %s-%llu listener=%s peer=%s cert=%s "
+			  "method=%s path=%s status=%d ms=%.3f tls=%s",
 		    f->id_prefix, (unsigned long long)c->id, listener_name(c),
-		    c->peer, c->method, c->path[0] != '\0' ? c->path : "-",
-		    status, (double)(uv_hrtime() - c->t_start) / 1e6,
+		    c->peer, cert, c->method,
+		    c->path[0] != '\0' ? c->path : "-", status,
+		    (double)(uv_hrtime() - c->t_start) / 1e6,
 		    net_tls_conn_version(c->tls));
+	}
 	hk_buf_release(&out);
 	hk_buf_release(&hdr);
 	if (r == 0 && conn_flush(c) != 0)

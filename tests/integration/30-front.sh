@@ -150,9 +150,14 @@ if start A --header 2 --body 2 --idle 3 --core-timeout-ms 1500 \
 	    bash -c "[ -n '$token' ] && ! grep -qF '$token' '$T/A.log' && ! grep -qi 'authorization:' '$T/A.log'"
 	nreq=$(grep -c ' conn_respond: request ' "$T/A.log")
 	nbad=$(grep ' conn_respond: request ' "$T/A.log" | grep -Evc \
-	    ' request [0-9a-f]{8}-[0-9]+ listener=(signing|admin) peer=127\.0\.0\.1:[0-9]+ method=([A-Z]+|-) path=[^ ]+ status=[1-5][0-9][0-9] ms=[0-9]+\.[0-9]{3} tls=TLSv1\.[23]$')
+	    ' request [0-9a-f]{8}-[0-9]+ listener=(signing|admin) peer=127\.0\.0\.1:[0-9]+ cert=([0-9a-f]{64}|-) method=([A-Z]+|-) path=[^ ]+ status=[1-5][0-9][0-9] ms=[0-9]+\.[0-9]{3} tls=TLSv1\.[23]$')
 	check "one structured log line per request ($nreq lines: id, listener, peer, method, path, status, ms, TLS version)" \
 	    [ "$nreq" -ge 40 -a "$nbad" = 0 ]
+	# OPS-6: who made an admin request is in its line.
+	check "admin requests with a client certificate log its SHA-256 fingerprint (cert=)" \
+	    grep -Eq ' listener=admin peer=[^ ]+ cert=[0-9a-f]{64} ' "$T/A.log"
+	check "signing requests without a client certificate log cert=-" \
+	    grep -Eq ' listener=signing peer=[^ ]+ cert=- ' "$T/A.log"
 	check "the front logged no error" bash -c "! grep -q ' error ' '$T/A.log'"
 	# PINs, passwords, OTPs, enrollment codes, the otpauth secret and the
 	# Basic credentials crossed the front, and none is in its log.
