@@ -303,7 +303,7 @@ static void
 test_REG2_reference_implementation_kat(void **state)
 {
 	const char *top = getenv("TOP");
-	char path[1024], line[1024], hex[600], enc[HK_PWHASH_STR_LEN + 64];
+	char path[1024], line[1024], hex[600], enc[256];
 	uint8_t secret[300];
 	unsigned n = 0;
 	size_t len, i;
@@ -316,7 +316,7 @@ test_REG2_reference_implementation_kat(void **state)
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
-		assert_int_equal(sscanf(line, "%599s %199s", hex, enc), 2);
+		assert_int_equal(sscanf(line, "%599s %255s", hex, enc), 2);
 		assert_true(strlen(enc) < HK_PWHASH_STR_LEN);
 		for (len = 0; 2 * len < strlen(hex); len++) {
 			unsigned v;
