@@ -359,6 +359,10 @@ test_REG2_reference_implementation_verifies_ours(void **state)
 	(void)state;
 	hk_pwhash_params_test(&tp);
 	assert_int_equal(hk_pwhash_hash(&tp, S("482916"), h), 0);
+	if (system("python3 -c \"import ctypes; ctypes.CDLL('libargon2.so.1')\""
+	           " 2>/dev/null") != 0)
+		fail_msg("the Argon2 reference library libargon2.so.1 (Debian "
+		         "libargon2-1) is needed as an independent oracle");
 	assert_non_null(mkdtemp(dir));
 	snprintf(py, sizeof(py), "%s/ref.py", dir);
 	assert_non_null(f = fopen(py, "w"));
