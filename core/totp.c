@@ -40,7 +40,7 @@ hk_totp_hotp(enum hk_totp_hash hash, const uint8_t *secret, size_t len,
 	const EVP_MD *md = totp_md(hash);
 	uint8_t msg[8], mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0, off, i;
-	uint32_t bin;
+	uint32_t bin = 0;
 	int r = HK_EINVAL;
 
 	memset(code, 0, HK_TOTP_CODE_LEN);
@@ -55,8 +55,10 @@ hk_totp_hotp(enum hk_totp_hash hash, const uint8_t *secret, size_t len,
 	    maclen < 20)
 		goto out;
 	/* Dynamic truncation (RFC 4226 5.3): the low nibble of the last byte
-	 * selects 4 bytes; their top bit is dropped. The offset depends on
-	 * the MAC, not on the secret directly, as the RFC prescribes. */
+	 * selects 4 bytes; their top bit is dropped. WARNING: the index is
+	 * secret-derived; the MAC is at most 64 bytes on the stack (one or
+	 * two cache lines), so the lookup can reveal at most which line, as
+	 * in any RFC 4226 implementation. */
 	off = mac[maclen - 1] & 0x0f;
 	bin = (uint32_t)(mac[off] & 0x7f) << 24 | (uint32_t)mac[off + 1] << 16 |
 	    (uint32_t)mac[off + 2] << 8 | (uint32_t)mac[off + 3];
