@@ -18,7 +18,7 @@ DEBS="build-essential pkg-config clang libuv1-dev libssl-dev liblmdb-dev
 libsodium-dev libmsgpack-dev libjansson-dev libcmocka-dev libp11-kit-dev libinih-dev
 softhsm2 opensc oathtool golang-go golang-golang-x-mod-dev python3-pytest
 python3-cryptography python3-msgpack python3-lmdb lmdb-utils valgrind
-openssl libclang-rt-14-dev"
+openssl libclang-rt-14-dev libargon2-1"
 
 deps() {
 	missing=""

@@ -8,7 +8,8 @@
  * sodium_malloc'd memory and are wiped after use, and so is everything
  * jansson and the HTTPS client held. Nothing secret is printed except
  * the otpauth URI, once, in the answer to `enroll`. The one-time OTP code
- * may be given with --otp (it is valid for 30 seconds) or --otp-file.
+ * may be given with --otp (it is valid for 30 seconds) or --otp-file
+ * (level 2 credentials; level 1 ones need none).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,8 +117,8 @@ usage(void)
 	    "  enroll --code-file FILE --password-file FILE --pin-file FILE\n"
 	    "  csr CRED_ID                      (show the subject to confirm)\n"
 	    "  csr-confirm CRED_ID --pin-file FILE\n"
-	    "  suspend CRED_ID --pin-file FILE (--otp CODE | --otp-file FILE)\n"
-	    "  destroy CRED_ID --pin-file FILE (--otp CODE | --otp-file FILE) "
+	    "  suspend CRED_ID --pin-file FILE [--otp CODE | --otp-file FILE]\n"
+	    "  destroy CRED_ID --pin-file FILE [--otp CODE | --otp-file FILE] "
 	    "--reason R\n");
 }
 
@@ -179,7 +180,7 @@ cli_signer_main(int argc, char **argv)
 	json_t *body = NULL, *nonce_answer = NULL, *nonce;
 	char path[256];
 	int npos, rc = CLI_ERROR;
-	bool need_pin, need_otp, need_reason;
+	bool need_pin, may_otp, need_reason;
 
 	hk_https_json_wipe();
 	memset(&o, 0, sizeof(o));
@@ -192,7 +193,7 @@ cli_signer_main(int argc, char **argv)
 		cmd = "csr";
 	need_pin = strcmp(cmd, "csr-confirm") == 0 ||
 	    strcmp(cmd, "suspend") == 0 || strcmp(cmd, "destroy") == 0;
-	need_otp = strcmp(cmd, "suspend") == 0 || strcmp(cmd, "destroy") == 0;
+	may_otp = strcmp(cmd, "suspend") == 0 || strcmp(cmd, "destroy") == 0;
 	need_reason = strcmp(cmd, "destroy") == 0;
 	if (strcmp(cmd, "enroll") != 0 && strcmp(cmd, "csr") != 0 &&
 	    !need_pin) {
@@ -204,8 +205,8 @@ cli_signer_main(int argc, char **argv)
 	if (npos != (strcmp(cmd, "enroll") == 0 ? 1 : 2) ||
 	    (strcmp(cmd, "enroll") == 0) != (so.code_file != NULL) ||
 	    (!need_pin && strcmp(cmd, "enroll") != 0 && so.pin_file != NULL) ||
-	    (!need_otp && (so.otp != NULL || so.otp_file != NULL)) ||
-	    (need_otp && (so.otp == NULL) == (so.otp_file == NULL)) ||
+	    (!may_otp && (so.otp != NULL || so.otp_file != NULL)) ||
+	    (so.otp != NULL && so.otp_file != NULL) ||
 	    need_reason != (so.reason != NULL)) {
 		usage();
 		return CLI_ERROR;
@@ -271,7 +272,7 @@ cli_signer_main(int argc, char **argv)
 	}
 	if (secret_read(so.pin_file, "pin-file", &pin) != 0)
 		goto out;
-	if (need_otp) {
+	if (may_otp && (so.otp != NULL || so.otp_file != NULL)) {
 		if (so.otp_file != NULL) {
 			if (secret_read(so.otp_file, "otp-file", &otp) != 0)
 				goto out;
@@ -307,8 +308,8 @@ cli_signer_main(int argc, char **argv)
 		goto out;
 	}
 	if (json_object_set(body, "nonce", nonce) != 0 ||
-	    json_object_set_new(body, "otp", json_stringn(otp.p, otp.n)) !=
-		0 ||
+	    (otp.p != NULL && json_object_set_new(body, "otp",
+				  json_stringn(otp.p, otp.n)) != 0) ||
 	    (need_reason && json_object_set_new(body, "reason",
 				json_string(so.reason)) != 0)) {
 		fprintf(stderr, "hanko: the OTP and reason must be UTF-8 "

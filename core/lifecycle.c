@@ -425,6 +425,57 @@ attributes(struct hk_lc *lc, const char *sid, uint8_t *plain, size_t max,
 	return r;
 }
 
+/*
+ * Personal data other than the attributes (the CSR and the certificate
+ * name the signer) is kept like them: sealed under the signer's data key
+ * (REG-1), so nothing personal is in clear in data.mdb and erasure makes
+ * it unrecoverable too. seal_personal() boxes ${n} bytes into ${out};
+ * vault_get_personal() reads and opens one.
+ */
+static int
+seal_personal(struct hk_lc *lc, const char *sid, const void *plain, size_t n,
+    struct hk_buf *out)
+{
+	uint8_t *key = hk_seal_key_new();
+	size_t blen = 0;
+	int r;
+
+	if (key == NULL)
+		return HK_ENOMEM;
+	hk_buf_reset(out);
+	if ((r = data_key(lc, sid, key)) == 0 &&
+	    (r = hk_buf_reserve(out, HK_SEAL_SEALED_LEN(n))) == 0 &&
+	    (r = hk_seal_encrypt(key, plain, n, rng, lc, out->p,
+		 HK_SEAL_SEALED_LEN(n), &blen)) == 0)
+		out->len = blen;
+	hk_seal_key_free(key);
+	return r;
+}
+
+static int
+vault_get_personal(struct hk_lc *lc, const char *sid, const char *vk,
+    struct hk_buf *out)
+{
+	struct hk_buf box = HK_BUF_INIT;
+	uint8_t *key = hk_seal_key_new();
+	size_t n = 0;
+	int r;
+
+	if (key == NULL)
+		return HK_ENOMEM;
+	hk_buf_reset(out);
+	if ((r = vault_get(lc, vk, &box)) == 0 &&
+	    (r = box.len < HK_SEAL_OVERHEAD ? HK_ECORRUPT : 0) == 0 &&
+	    (r = data_key(lc, sid, key)) == 0 &&
+	    (r = hk_buf_reserve(out, box.len - HK_SEAL_OVERHEAD + 1)) == 0 &&
+	    (r = hk_seal_decrypt(key, box.p, box.len, out->p,
+		 box.len - HK_SEAL_OVERHEAD + 1, &n)) == 0)
+		out->len = n;
+	hk_seal_key_free(key);
+	hk_buf_release(&box);
+	return r;
+}
+
 /* ---- privileged users ------------------------------------------------------ */
 
 static unsigned
@@ -981,15 +1032,19 @@ op_signer_get(struct hk_lc *lc, struct job *j)
 		goto out;
 	}
 	(void)hk_state_foreach_cred(lc->o.state, sid, cred_count_cb, &ncred);
-	resp_map(j, &w, 8);
+	/* An erased signer has no attributes: the keys are left out, not
+	 * given as empty text (REG-1). */
+	resp_map(j, &w, si.erased ? 4 : 8);
 	hk_mpk_put_uint(&w, 1);
 	hk_mpk_put_cstr(&w, sid);
 	hk_mpk_put_uint(&w, 2);
 	hk_mpk_put_cstr(&w, si.kind);
-	put_bytes(&w, 3, a.name);
-	put_bytes(&w, 4, a.organization);
-	put_bytes(&w, 5, a.email);
-	put_bytes(&w, 6, a.proofing_ref);
+	if (!si.erased) {
+		put_bytes(&w, 3, a.name);
+		put_bytes(&w, 4, a.organization);
+		put_bytes(&w, 5, a.email);
+		put_bytes(&w, 6, a.proofing_ref);
+	}
 	hk_mpk_put_uint(&w, 7);
 	hk_mpk_put_bool(&w, si.erased);
 	hk_mpk_put_uint(&w, 8);
@@ -1262,7 +1317,7 @@ op_cred_get(struct hk_lc *lc, struct job *j)
 	if (cred_of(lc, j, 1, cid, &ci) != 0)
 		return;
 	snprintf(key, sizeof(key), "cert/%s", cid);
-	if (vault_get(lc, key, &cert) != 0 || hk_buf_cstr(&cert) == NULL)
+	if (vault_get_personal(lc, ci.signer, key, &cert) != 0)
 		hk_buf_reset(&cert);
 	resp_map(j, &w, 9);
 	hk_mpk_put_uint(&w, 1);
@@ -1384,6 +1439,7 @@ op_cred_csr(struct hk_lc *lc, struct job *j)
 	struct bb b;
 	enum hk_csr_scheme scheme;
 	uint8_t plain[HK_SEAL_ATTRS_MAX], h[32];
+	struct hk_buf box = HK_BUF_INIT;
 	char cid[HK_STATE_ID_MAX], name[HK_CSR_NAME_MAX + 1],
 	    org[HK_CSR_NAME_MAX + 1], email[HK_CSR_EMAIL_MAX + 1], key[48],
 	    text[HK_CSR_SUBJECT_TEXT_MAX];
@@ -1426,7 +1482,11 @@ op_cred_csr(struct hk_lc *lc, struct job *j)
 	 * hash. */
 	crypto_hash_sha256(h, csr->der, csr->der_len);
 	snprintf(key, sizeof(key), "csr/%s", cid);
-	op = vput(key, csr->der, csr->der_len);
+	if (seal_personal(lc, ci.signer, csr->der, csr->der_len, &box) != 0) {
+		fail(j, 500, "internal_error", "cannot seal the CSR");
+		goto out;
+	}
+	op = vput(key, box.p, box.len);
 	bb_init(&b, 1);
 	bb_bin(&b, HK_BODY_CSR_SHA256, h, 32);
 	if ((r = emit_bb(lc, j, HK_EV_CSR_ISSUED, ci.signer, cid, &b, &op, 1,
@@ -1442,6 +1502,7 @@ op_cred_csr(struct hk_lc *lc, struct job *j)
 	ok_status(j, &w);
 out:
 	hk_seal_wipe(plain, sizeof(plain));
+	hk_buf_release(&box);
 	free(csr);
 }
 
@@ -1465,7 +1526,7 @@ op_cred_csr_get(struct hk_lc *lc, struct job *j)
 		return;
 	}
 	snprintf(key, sizeof(key), "csr/%s", cid);
-	if (vault_get(lc, key, &der) != 0 ||
+	if (vault_get_personal(lc, ci.signer, key, &der) != 0 ||
 	    (p = der.p, req = d2i_X509_REQ(NULL, &p, (long)der.len)) == NULL ||
 	    (bio = BIO_new(BIO_s_mem())) == NULL ||
 	    PEM_write_bio_X509_REQ(bio, req) != 1) {
@@ -1499,6 +1560,7 @@ op_cred_certificate(struct hk_lc *lc, struct job *j)
 	char cid[HK_STATE_ID_MAX], key[48], fphex[65];
 	const char *why = NULL;
 	bool renewal;
+	struct hk_buf box = HK_BUF_INIT;
 	uint8_t retired[16];
 	int r;
 
@@ -1510,6 +1572,10 @@ op_cred_certificate(struct hk_lc *lc, struct job *j)
 	}
 	if (ci.state != HK_CRED_KEY_GENERATED && !ci.pending.present) {
 		fail(j, 409, "conflict", "no key awaits a certificate");
+		return;
+	}
+	if (HK_SEAL_SEALED_LEN(pem.n) > LEDGER_VAULT_VAL_MAX) {
+		fail(j, 400, "invalid_request", "the chain is too large");
 		return;
 	}
 	k = certified_key(&ci);
@@ -1524,7 +1590,11 @@ op_cred_certificate(struct hk_lc *lc, struct job *j)
 		return;
 	}
 	snprintf(key, sizeof(key), "cert/%s", cid);
-	op = vput(key, pem.p, pem.n);
+	if ((r = seal_personal(lc, ci.signer, pem.p, pem.n, &box)) != 0) {
+		fail(j, 500, "internal_error", "cannot seal the certificate");
+		goto out;
+	}
+	op = vput(key, box.p, box.len);
 	bb_init(&b, 6);
 	bb_bin(&b, HK_BODY_CERT_FINGERPRINT, info.fingerprint, 32);
 	bb_uint(&b, HK_BODY_CERT_NOT_BEFORE, (uint64_t)info.not_before);
@@ -1535,7 +1605,7 @@ op_cred_certificate(struct hk_lc *lc, struct job *j)
 	if ((r = emit_bb(lc, j, HK_EV_CERT_BOUND, ci.signer, cid, &b, &op, 1,
 		 &why)) != 0) {
 		fail_emit(j, r, why);
-		return;
+		goto out;
 	}
 	if (renewal) {
 		/* END-3: the old key goes once the new certificate is bound. */
@@ -1545,7 +1615,7 @@ op_cred_certificate(struct hk_lc *lc, struct job *j)
 		if ((r = emit_bb(lc, j, HK_EV_KEY_DESTROYED, ci.signer, cid, &b,
 			 NULL, 0, &why)) != 0) {
 			fail_emit(j, r, why);
-			return;
+			goto out;
 		}
 		if ((r = hsm_key_destroy(lc->o.pool, retired)) != 0)
 			hk_error_f("renewal of %s: the HSM refused to delete the "
@@ -1560,6 +1630,8 @@ op_cred_certificate(struct hk_lc *lc, struct job *j)
 	hk_mpk_put_uint(&w, 3);
 	hk_mpk_put_cstr(&w, fphex);
 	ok_status(j, &w);
+out:
+	hk_buf_release(&box);
 }
 
 static void
@@ -1888,13 +1960,16 @@ op_enroll(struct hk_lc *lc, struct job *j)
 		fail_emit(j, r, why);
 		goto out;
 	}
-	resp_map(j, &w, 3);
+	/* Level 1 (PIN only) has no OTP seed: no URI. */
+	resp_map(j, &w, ci.level >= 2 ? 3 : 2);
 	hk_mpk_put_uint(&w, 1);
 	hk_mpk_put_cstr(&w, ci.signer);
 	hk_mpk_put_uint(&w, 2);
 	hk_mpk_put_cstr(&w, cid);
-	hk_mpk_put_uint(&w, 3);
-	hk_mpk_put_cstr(&w, uri);
+	if (ci.level >= 2) {
+		hk_mpk_put_uint(&w, 3);
+		hk_mpk_put_cstr(&w, uri);
+	}
 	ok_status(j, &w);
 out:
 	sodium_memzero(seed, sizeof(seed));
@@ -1916,7 +1991,8 @@ op_signer_csr_get(struct hk_lc *lc, struct job *j)
 	if (!require_signer(lc, j) || own_cred(lc, j, 1, cid, &ci) != 0)
 		return;
 	snprintf(key, sizeof(key), "csr/%s", cid);
-	if (ci.csr == HK_CSR_NONE || vault_get(lc, key, &der) != 0 ||
+	if (ci.csr == HK_CSR_NONE ||
+	    vault_get_personal(lc, ci.signer, key, &der) != 0 ||
 	    hk_csr_subject_text(der.p, der.len, text) != 0) {
 		fail(j, 404, "not_found", "no CSR for this credential");
 		goto out;

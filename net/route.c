@@ -41,6 +41,9 @@
 #define Q_SECRET(k, n, lo, hi) \
 	{.name = n, .key = k, .type = NET_ROUTE_SECRET, .required = true, \
 	    .min = lo, .max = hi}
+/* An optional secret: the OTP, which level 1 credentials do not use. */
+#define Q_SECRET_OPT(k, n, lo, hi) \
+	{.name = n, .key = k, .type = NET_ROUTE_SECRET, .min = lo, .max = hi}
 #define Q_PEM(k, n) \
 	{.name = n, .key = k, .type = NET_ROUTE_PEM, .required = true, \
 	    .min = 1, .max = 65536}
@@ -63,6 +66,8 @@
 #define R_SECRET(k, n) \
 	{.name = n, .key = k, .type = NET_ROUTE_SECRET, .required = true, \
 	    .max = RESP_STR_MAX}
+#define O_SECRET(k, n) \
+	{.name = n, .key = k, .type = NET_ROUTE_SECRET, .max = RESP_STR_MAX}
 #define R_PEM(k, n) \
 	{.name = n, .key = k, .type = NET_ROUTE_PEM, .required = true, \
 	    .max = RESP_PEM_MAX}
@@ -147,13 +152,13 @@ static const struct net_route_field q_signer_suspend[] = {
     Q_PATH(1, "credential_id", NET_ROUTE_CREDENTIAL_ID),
     Q_STR(2, "nonce", 1, 128),
     Q_SECRET(3, "pin", 1, 128),
-    Q_SECRET(4, "otp", 1, 16),
+    Q_SECRET_OPT(4, "otp", 1, 16),
 };
 static const struct net_route_field q_signer_destroy[] = {
     Q_PATH(1, "credential_id", NET_ROUTE_CREDENTIAL_ID),
     Q_STR(2, "nonce", 1, 128),
     Q_SECRET(3, "pin", 1, 128),
-    Q_SECRET(4, "otp", 1, 16),
+    Q_SECRET_OPT(4, "otp", 1, 16),
     Q_STR(5, "reason", 1, 256),
 };
 
@@ -248,7 +253,7 @@ static const struct net_route_field r_state[] = {
 static const struct net_route_field r_enroll[] = {
     R_STR(1, "signer_id"),
     R_STR(2, "credential_id"),
-    R_SECRET(3, "otpauth_uri"),
+    O_SECRET(3, "otpauth_uri"), /* level 2 only */
 };
 static const struct net_route_field r_csr_state[] = {
     R_STR(1, "csr_state"),

@@ -365,6 +365,25 @@ test_NET1_request_maps_exact(void **state)
 	hk_buf_reset(&got);
 	hk_buf_reset(&want);
 
+	/* The OTP is optional (level 1 credentials have none): without it
+	 * the map simply lacks key 4. */
+	assert_int_equal(request(NET_HTTP_POST,
+			     "/signer/v1/credentials/" CID "/suspend",
+			     NET_ROUTE_SIGNING,
+			     "{\"pin\":\"4711\",\"nonce\":\"n-2\"}", &got, &e),
+	    0);
+	hk_mpk_writer_init(&w, &want);
+	hk_mpk_put_map(&w, 3);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, CID);
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_cstr(&w, "n-2");
+	hk_mpk_put_uint(&w, 3);
+	hk_mpk_put_cstr(&w, "4711");
+	assert_bytes(&got, &want);
+	hk_buf_reset(&got);
+	hk_buf_reset(&want);
+
 	/* The fingerprint of DELETE /users/{fingerprint}. */
 	assert_int_equal(request(NET_HTTP_DELETE, "/admin/v1/users/" FP,
 			     NET_ROUTE_ADMIN, "", &got, &e),
