@@ -16,6 +16,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import ssl
@@ -304,8 +305,9 @@ class Totp:
         return self._oath(self._next())
 
 
-def pkcs11_key_ids(state):
-    """CKA_IDs of the private keys really in the token (pkcs11-tool)."""
+def pkcs11_keys(state):
+    """The private keys really in the token, as pkcs11-tool lists them:
+    CKA_ID -> the object's text (label, usage, access)."""
     conf = open(state + "/hanko.conf").read()
     label = re.search(r"(?m)^token = (.*)$", conf).group(1)
     pin = open(state + "/hsm.pin").read().strip()
@@ -314,7 +316,16 @@ def pkcs11_key_ids(state):
     out = must(["pkcs11-tool", "--module", "/usr/lib/softhsm/libsofthsm2.so",
                 "--token-label", label, "--login", "--pin", pin,
                 "--list-objects", "--type", "privkey"], env=env)
-    return set(re.findall(r"ID:\s+([0-9a-f]+)", out))
+    keys = {}
+    for obj in out.split("Private Key Object")[1:]:
+        m = re.search(r"ID:\s+([0-9a-f]+)", obj)
+        if m:
+            keys[m.group(1)] = obj
+    return keys
+
+
+def pkcs11_key_ids(state):
+    return set(pkcs11_keys(state))
 
 
 def grep_state(state, needles):
@@ -795,6 +806,15 @@ def signer_lifecycle(t):
     tap(after - before == {keyid},
         "REG-3: pkcs11-tool sees the new private key in the token",
         (before, after, keyid))
+    obj = pkcs11_keys(t.state).get(keyid, "")
+    access = re.search(r"Access:\s+(.*)", obj)
+    access = set(a.strip() for a in access.group(1).split(",")) \
+        if access else set()
+    tap({"sensitive", "always sensitive", "never extractable",
+         "local"} <= access and "extractable" not in access and
+        re.search(r"Usage:\s+sign\s*$", obj, re.M),
+        "REG-3: the key was generated in the token, sensitive and never "
+        "extractable, for signing only", obj)
     st, js = t.A.call("POST", "/admin/v1/credentials/%s/key" % cid)
     tap(st == 409, "REG-3: a second key for the same credential is refused",
         js)
@@ -1406,6 +1426,8 @@ def main():
     finally:
         if t.d.proc and t.d.proc.poll() is None:
             t.d.stop()
+        if not FAILED and not os.environ.get("HK_KEEP"):
+            shutil.rmtree(t.work, ignore_errors=True)
     print("1..%d" % N)
     return 1 if FAILED else 0
 
