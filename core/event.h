@@ -165,6 +165,36 @@ enum {
 	HK_BODY_OTP_STEP = 15,      /* uint */
 };
 
+/* Body keys of the SAM's events (issue 6; docs/csc-api.md). The SAD and
+ * the access token never go into a body, only their SHA-256. */
+enum {
+	/* authorization.granted (also: authorization.denied adds 2..4 and
+	 * 8..10 when it knows them) */
+	HK_BODY_AUTH_SAD_ID = 1,      /* bin(32): SHA-256 of the SAD */
+	HK_BODY_AUTH_HASH_ALG = 2,    /* str: hash algorithm OID */
+	HK_BODY_AUTH_HASHES = 3,      /* array of bin: the authorised hashes */
+	HK_BODY_AUTH_NUM = 4,         /* uint: numSignatures */
+	HK_BODY_AUTH_EXPIRES = 5,     /* uint: ms since the epoch */
+	HK_BODY_AUTH_EXTENDS = 6,     /* bin(32): the SAD id it replaces */
+	HK_BODY_AUTH_LEVEL = 7,       /* uint: 1 or 2 */
+	HK_BODY_AUTH_SESSION = 8,     /* bin(32): SHA-256 of the access token */
+	HK_BODY_AUTH_TLS = 9,         /* str: TLS version of the channel */
+	HK_BODY_AUTH_CLIENT_DATA = 10, /* str: CSC clientData */
+	/* signature.created (one event per signature) */
+	HK_BODY_SIG_SAD_ID = 1,       /* bin(32) */
+	HK_BODY_SIG_KEY_FP = 2,       /* bin(32): SPKI SHA-256 of the key */
+	HK_BODY_SIG_HASH_ALG = 3,     /* str: OID */
+	HK_BODY_SIG_HASH = 4,         /* bin: the hash signed */
+	HK_BODY_SIG_ALG = 5,          /* str: signAlgo OID */
+	HK_BODY_SIG_VALUE = 6,        /* bin: the signature value returned */
+	HK_BODY_SIG_KEY_ID = 7,       /* bin(16): CKA_ID */
+	HK_BODY_SIG_SESSION = 8,      /* bin(32): SHA-256 of the access token */
+	HK_BODY_SIG_TLS = 9,          /* str */
+	HK_BODY_SIG_CLIENT_DATA = 10, /* str */
+	HK_BODY_SIG_PARAMS = 11,      /* bin: signAlgoParams DER (PSS) */
+	HK_BODY_SIG_INDEX = 12,       /* uint: position in the request */
+};
+
 /*
  * A decoded (or to-be-encoded) event. All hk_bytes fields are borrowed: from
  * the decoded buffer, or from the caller when encoding.

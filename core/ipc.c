@@ -12,6 +12,7 @@ enum {
 	CTX_CLIENT_SUBJECT = 4,
 	CTX_AUTHORIZATION = 5,
 	CTX_REQUEST_ID = 6,
+	CTX_TLS = 7,
 };
 
 static bool
@@ -62,7 +63,7 @@ hk_ipc_encode(const struct hk_ipc_msg *m, struct hk_buf *out)
 		hk_mpk_put_uint(&w, m->id);
 		hk_mpk_put_uint(&w, m->type);
 		n = 4 + (c->has_client_cert ? 1 : 0) +
-		    (c->authorization.n > 0 ? 1 : 0);
+		    (c->authorization.n > 0 ? 1 : 0) + (c->tls.n > 0 ? 1 : 0);
 		hk_mpk_put_map(&w, n);
 		hk_mpk_put_uint(&w, CTX_LISTENER);
 		hk_mpk_put_uint(&w, c->listener);
@@ -80,6 +81,10 @@ hk_ipc_encode(const struct hk_ipc_msg *m, struct hk_buf *out)
 		}
 		hk_mpk_put_uint(&w, CTX_REQUEST_ID);
 		put_bytes_str(&w, c->request_id);
+		if (c->tls.n > 0) {
+			hk_mpk_put_uint(&w, CTX_TLS);
+			put_bytes_str(&w, c->tls);
+		}
 	}
 	hk_mpk_put_raw(&w, m->body.p, m->body.n);
 	if ((r = hk_mpk_writer_status(&w)) != 0) {
@@ -171,6 +176,12 @@ decode_ctx(struct hk_mpk_reader *r, struct hk_ipc_ctx *c,
 			if (hk_mpk_get_str(r, &c->request_id) != 0)
 				return bad(r, err, at, "request id is not a str");
 			seen_id = true;
+			break;
+		case CTX_TLS:
+			if (hk_mpk_get_str(r, &c->tls) != 0 || c->tls.n == 0 ||
+			    c->tls.n > 32)
+				return bad(r, err, at,
+				    "tls is not a str of 1..32 bytes");
 			break;
 		default:
 			return bad(r, err, at, "unknown ctx key");

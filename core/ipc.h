@@ -97,6 +97,7 @@ struct hk_ipc_ctx {
 	/* WARNING: secret (bearer token or Basic credentials). Never log it. */
 	struct hk_bytes authorization;
 	struct hk_bytes request_id; /* for log correlation */
+	struct hk_bytes tls;        /* TLS version, e.g. "TLSv1.3"; optional */
 };
 
 struct hk_ipc_msg {

@@ -254,9 +254,13 @@ decide_approval(const struct hk_state *st, const struct hk_event *ev,
 		    &n->cert_len);
 		if (ev->signer.n < sizeof(n->signer) &&
 		    ev->credential.n < sizeof(n->credential)) {
-			memcpy(n->signer, ev->signer.p, ev->signer.n);
-			memcpy(n->credential, ev->credential.p,
-			    ev->credential.n);
+			/* memcpy's pointers must not be NULL, even for 0
+			 * bytes (C11 7.24.1). */
+			if (ev->signer.n > 0)
+				memcpy(n->signer, ev->signer.p, ev->signer.n);
+			if (ev->credential.n > 0)
+				memcpy(n->credential, ev->credential.p,
+				    ev->credential.n);
 		}
 		/* The requester is the actor, by fingerprint. */
 		if (ev->actor_kind != HK_ACTOR_PRIVILEGED ||

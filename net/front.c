@@ -872,6 +872,14 @@ conn_request(struct conn *c, size_t consumed)
 	    strlen(c->subject)};
 	m.ctx.request_id = (struct hk_bytes){(const uint8_t *)rid,
 	    strlen(rid)};
+	{
+		const char *v = net_tls_conn_version(c->tls);
+
+		/* The channel's TLS version, for the records (SIG-3). */
+		if (v != NULL && v[0] != '\0' && strlen(v) <= 32)
+			m.ctx.tls = (struct hk_bytes){(const uint8_t *)v,
+			    strlen(v)};
+	}
 	m.body = (struct hk_bytes){body.p, body.len};
 	r = hk_ipc_encode(&m, &frame);
 	/* The frame holds the only copy of the Authorization value and of

@@ -29,6 +29,7 @@ request(struct hk_ipc_msg *m)
 	m->ctx.client_subject = BYTES("CN=admin,O=Hanko");
 	m->ctx.authorization = BYTES("Bearer abc");
 	m->ctx.request_id = BYTES("r-1");
+	m->ctx.tls = BYTES("TLSv1.3");
 	m->body = BYTES("\x81\x01\xa3" "GET");
 }
 
@@ -56,17 +57,21 @@ test_ACT3_request_and_response_roundtrip(void **state)
 	assert_memory_equal(out.ctx.client_subject.p, "CN=admin,O=Hanko", 16);
 	assert_memory_equal(out.ctx.authorization.p, "Bearer abc", 10);
 	assert_memory_equal(out.ctx.request_id.p, "r-1", 3);
+	assert_int_equal(out.ctx.tls.n, 7);
+	assert_memory_equal(out.ctx.tls.p, "TLSv1.3", 7);
 	assert_int_equal(out.body.n, m.body.n);
 	assert_memory_equal(out.body.p, m.body.p, m.body.n);
 	/* Without optional fields. */
 	hk_buf_reset(&b);
 	m.ctx.has_client_cert = false;
 	m.ctx.authorization = BYTES("");
+	m.ctx.tls = BYTES("");
 	assert_int_equal(hk_ipc_encode(&m, &b), 0);
 	assert_int_equal(hk_ipc_frame_next(b.p, b.len, &f, &fl, &used), 0);
 	assert_int_equal(hk_ipc_decode(f, fl, &out, &err), 0);
 	assert_false(out.ctx.has_client_cert);
 	assert_int_equal(out.ctx.authorization.n, 0);
+	assert_int_equal(out.ctx.tls.n, 0);
 	/* A response. */
 	hk_buf_reset(&b);
 	memset(&m, 0, sizeof(m));
@@ -160,6 +165,10 @@ test_ACT3_core_refuses_malformed_messages(void **state)
 		    BYTES("\x96\x01\x00\x00\x01\x85\x01\x01\x02\xa0\x04\xa0"
 			  "\x05\xa0\x06\xa0\x80"),
 		    "authorization is not a non-empty str"},
+		{"empty tls",
+		    BYTES("\x96\x01\x00\x00\x01\x85\x01\x01\x02\xa0\x04\xa0"
+			  "\x06\xa0\x07\xa0\x80"),
+		    "tls is not a str of 1..32 bytes"},
 		{"unknown listener",
 		    BYTES("\x96\x01\x00\x00\x01\x82\x01\x07\x02\xa0\x80"),
 		    "unknown listener"},
