@@ -73,7 +73,16 @@ enum hk_ipc_type {
 	HK_IPC_SIGNER_NONCE = 43,           /* POST /signer/v1/nonce */
 	HK_IPC_SIGNER_SUSPEND = 44,         /* POST .../{id}/suspend */
 	HK_IPC_SIGNER_DESTROY = 45,         /* POST .../{id}/destroy */
-	HK_IPC_TYPE_MAX = 45,
+	/* The CSC v2 signing API of docs/csc-api.md (signing listener). */
+	HK_IPC_CSC_INFO = 50,               /* /csc/v2/info */
+	HK_IPC_CSC_LOGIN = 51,              /* /csc/v2/auth/login */
+	HK_IPC_CSC_REVOKE = 52,             /* /csc/v2/auth/revoke */
+	HK_IPC_CSC_LIST = 53,               /* /csc/v2/credentials/list */
+	HK_IPC_CSC_CRED_INFO = 54,          /* /csc/v2/credentials/info */
+	HK_IPC_CSC_AUTHORIZE = 55,          /* .../credentials/authorize */
+	HK_IPC_CSC_EXTEND = 56,             /* .../extendTransaction */
+	HK_IPC_CSC_SIGN_HASH = 57,          /* /csc/v2/signatures/signHash */
+	HK_IPC_TYPE_MAX = 57,
 };
 
 enum {
