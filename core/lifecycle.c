@@ -2852,7 +2852,8 @@ grant(struct hk_lc *lc, struct job *j, const char *cid,
 		    "The service is unavailable");
 		return;
 	}
-	bb_init(&b, 4 + auth_count(a, j) + (extends != NULL) + (step != 0));
+	/* sad_id, expires, level, and what auth_count() counts. */
+	bb_init(&b, 3 + auth_count(a, j) + (extends != NULL) + (step != 0));
 	bb_bin(&b, HK_BODY_AUTH_SAD_ID, id, 32);
 	auth_put(&b, a);
 	bb_uint(&b, HK_BODY_AUTH_EXPIRES, g->expires_ms);
