@@ -3253,10 +3253,12 @@ hk_lc_submit(struct hk_lc *lc, const struct hk_ipc_msg *req)
 	hk_hex_encode(j->fp_hex, j->fp, 32);
 	n = req->ctx.peer.n < sizeof(j->peer) - 1 ? req->ctx.peer.n :
 						     sizeof(j->peer) - 1;
-	memcpy(j->peer, req->ctx.peer.p, n);
+	if (n > 0)
+		memcpy(j->peer, req->ctx.peer.p, n);
 	n = req->ctx.client_subject.n < sizeof(j->subject) - 1 ?
 	    req->ctx.client_subject.n : sizeof(j->subject) - 1;
-	memcpy(j->subject, req->ctx.client_subject.p, n);
+	if (n > 0)
+		memcpy(j->subject, req->ctx.client_subject.p, n);
 	n = req->ctx.tls.n < sizeof(j->tls) - 1 ? req->ctx.tls.n :
 						   sizeof(j->tls) - 1;
 	if (n > 0)
