@@ -678,6 +678,23 @@ count_so(void *arg, const struct hk_puser_info *u)
 	return 0;
 }
 
+/* Whether ${hex} names the only active security officer. */
+static bool
+last_so(struct hk_lc *lc, const char *hex)
+{
+	struct hk_puser_info u;
+	uint8_t fp[32];
+	size_t n;
+	unsigned sos = 0;
+
+	if (hk_hex_decode(fp, 32, hex, strlen(hex), &n) != 0 ||
+	    hk_state_puser(lc->o.state, fp, &u) != 0 || !u.active ||
+	    strcmp(u.role, "security_officer") != 0)
+		return false;
+	(void)hk_state_foreach_puser(lc->o.state, count_so, &sos);
+	return sos < 2;
+}
+
 static void
 op_users_remove(struct hk_lc *lc, struct job *j)
 {
@@ -870,6 +887,14 @@ op_approval_decide(struct hk_lc *lc, struct job *j)
 	if (approve && sodium_memcmp(a->requester, j->fp, 32) == 0) {
 		fail(j, 403, "forbidden", "a request must be approved by another "
 					  "security officer");
+		goto out;
+	}
+	/* Checked again now: another removal may have executed since this
+	 * one was asked for. */
+	if (approve && strcmp(a->op, "user.remove") == 0 &&
+	    last_so(lc, a->target)) {
+		fail(j, 409, "conflict", "the last security officer cannot be "
+					 "removed");
 		goto out;
 	}
 	if (!approve) {
