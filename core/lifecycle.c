@@ -2176,8 +2176,10 @@ signer_end(struct hk_lc *lc, struct job *j, bool destroy)
 		return;
 	}
 	if (!destroy) {
+		/* Level 1 has no OTP step: the next one still records the
+		 * success, which ends the run of failures (ACT-9). */
 		suspend_resume(lc, j, cid, ci.signer, true, "signer", "signer",
-		    step);
+		    step ? step : ci.otp_step + 1);
 		return;
 	}
 	bb_init(&b, ci.key.present ? 3 : 2);
