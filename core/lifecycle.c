@@ -950,8 +950,14 @@ op_signer_register(struct hk_lc *lc, struct job *j)
 						"identity_proofing are required");
 		goto out;
 	}
-	(void)field_bytes(j, 3, &a.organization);
-	(void)field_bytes(j, 4, &a.email);
+	/* Optional, but text when present. */
+	if (((r = field_bytes(j, 3, &a.organization)) != 0 &&
+		r != HK_ENOTFOUND) ||
+	    ((r = field_bytes(j, 4, &a.email)) != 0 && r != HK_ENOTFOUND)) {
+		fail(j, 400, "invalid_request", "organization and email are "
+						"text");
+		goto out;
+	}
 	if (strcmp(kind, "natural") == 0) {
 		a.kind = HK_SEAL_NATURAL;
 	} else if (strcmp(kind, "legal") == 0 && a.organization.n > 0) {
