@@ -2572,6 +2572,7 @@ put_cred_info(struct hk_lc *lc, struct hk_mpk_writer *w, const char *cid,
 	    ci->state == HK_CRED_DESTROYED ? "revoked" :
 	    now > ci->not_after || now < ci->not_before ? "expired" : "valid";
 	hk_mpk_put_map(w, 7 + (auth_info ? 1 : 0) + (with_id ? 1 : 0));
+	/* keys 1, 2, 3, [4], 5, 6, 7, 8, [20] */
 	hk_mpk_put_uint(w, 1);
 	hk_mpk_put_cstr(w, ci->level >= 2 ? "Hanko credential, PIN and OTP" :
 					    "Hanko credential, PIN");
@@ -2669,6 +2670,8 @@ put_cred_info(struct hk_lc *lc, struct hk_mpk_writer *w, const char *cid,
 	hk_mpk_put_uint(w, HK_SAM_MULTISIGN);
 	hk_mpk_put_uint(w, 7);
 	hk_mpk_put_cstr(w, "en-US");
+	hk_mpk_put_uint(w, 8);
+	hk_mpk_put_uint(w, ci->level >= 2 ? 2 : 1);
 	if (with_id) {
 		hk_mpk_put_uint(w, 20);
 		hk_mpk_put_cstr(w, cid);

@@ -280,8 +280,13 @@ respond(struct hk_monitor *m, uint64_t id, uint64_t status,
     const struct hk_buf *body)
 {
 	struct hk_ipc_msg msg;
+	/* {1: "server_error", 2: "Internal error"} */
+	static const uint8_t internal_error[] = {0x82, 0x01, 0xac, 's', 'e',
+	    'r', 'v', 'e', 'r', '_', 'e', 'r', 'r', 'o', 'r', 0x02, 0xae, 'I',
+	    'n', 't', 'e', 'r', 'n', 'a', 'l', ' ', 'e', 'r', 'r', 'o', 'r'};
 	struct write_req *w;
 	uv_buf_t b;
+	int r;
 
 	if (!m->ipc_open || (w = calloc(1, sizeof(*w))) == NULL)
 		return;
@@ -290,10 +295,21 @@ respond(struct hk_monitor *m, uint64_t id, uint64_t status,
 	msg.id = id;
 	msg.status = status;
 	msg.body = (struct hk_bytes){body->p, body->len};
-	if (hk_ipc_encode(&msg, &w->buf) != 0) {
-		free(w);
-		stop(m, HK_EPROTO, "cannot encode a response to the front");
-		return;
+	if ((r = hk_ipc_encode(&msg, &w->buf)) != 0) {
+		/* A core bug or memory pressure: this request fails, the
+		 * appliance keeps serving (a malformed answer never leaves). */
+		hk_error_f("request %" PRIu64 ": cannot encode its response "
+		    "(status %" PRIu64 ", %zu bytes): %s; answering 500", id,
+		    status, body->len, hk_strerror(r));
+		hk_buf_reset(&w->buf);
+		msg.status = 500;
+		msg.body = (struct hk_bytes){internal_error, sizeof(internal_error)};
+		if (hk_ipc_encode(&msg, &w->buf) != 0) {
+			hk_buf_release(&w->buf);
+			free(w);
+			stop(m, HK_EPROTO, "cannot encode a response to the front");
+			return;
+		}
 	}
 	w->req.data = m;
 	b = uv_buf_init((char *)w->buf.p, (unsigned)w->buf.len);

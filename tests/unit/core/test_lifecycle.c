@@ -1051,7 +1051,7 @@ static void
 test_OPS1_listener_split(void **state)
 {
 	static const uint64_t unknown[] = {0, HK_IPC_HEALTH, HK_IPC_READY, 9,
-	    30, 39, 46, HK_IPC_CSC_INFO, HK_IPC_CSC_SIGN_HASH, 1000,
+	    30, 39, 46, HK_IPC_CSC_SIGN_HASH, 1000,
 	    UINT64_MAX};
 	static const uint64_t listeners[] = {HK_IPC_SIGNING, 0, 3};
 	struct t *t = *state;
@@ -1098,6 +1098,16 @@ test_OPS1_listener_split(void **state)
 		expect(t, 404, "not_found");
 		assert_int_equal(req(t, signer_types[i], 0, NOCERT, s.auth,
 				     B(t, "s", 1, s.cid)), 404);
+		assert_int_equal(nev(t), mark);
+	}
+	/* The CSC methods the executor serves (signHash is the SAM's) exist
+	 * on the signing listener only. */
+	for (i = HK_IPC_CSC_INFO; i < HK_IPC_CSC_SIGN_HASH; i++) {
+		assert_true(hk_lc_handles(i));
+		mark = nev(t);
+		assert_int_equal(req(t, i, HK_IPC_ADMIN, ADM, s.auth,
+				     B(t, "s", 1, s.cid)), 404);
+		expect(t, 404, "not_found");
 		assert_int_equal(nev(t), mark);
 	}
 	for (i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {

@@ -915,6 +915,52 @@ test_ACT9_five_failures_lock(void **state)
 	    "Credential locked");
 }
 
+/* credentials/list and credentials/info with every option: the answers
+ * are profile maps that the monitor can frame for the front. */
+static void
+test_ACT8_list_and_info_with_everything_encode(void **state)
+{
+	static const char *certs[] = {"none", "single", "chain"};
+	struct hk_buf b = HK_BUF_INIT, frame = HK_BUF_INIT;
+	struct hk_mpk_writer w;
+	struct hk_mpk_error err;
+	struct hk_ipc_msg m;
+	char tok[64], auth[96];
+	struct answer *a;
+	size_t i;
+
+	(void)state;
+	login(tok);
+	bearer(auth, sizeof(auth), tok);
+	for (i = 0; i < 3; i++) {
+		hk_buf_reset(&b);
+		hk_mpk_writer_init(&w, &b);
+		hk_mpk_put_map(&w, 4);
+		hk_mpk_put_uint(&w, 1);
+		hk_mpk_put_bool(&w, true);
+		hk_mpk_put_uint(&w, 2);
+		hk_mpk_put_cstr(&w, certs[i]);
+		hk_mpk_put_uint(&w, 3);
+		hk_mpk_put_bool(&w, true);
+		hk_mpk_put_uint(&w, 4);
+		hk_mpk_put_bool(&w, true);
+		a = call(HK_IPC_CSC_LIST, auth, &b);
+		assert_int_equal(a->status, 200);
+		if (hk_mpk_check(a->body, a->len, &err) != 0)
+			fail_msg("%s: %s at %zu", certs[i], err.msg, err.off);
+		memset(&m, 0, sizeof(m));
+		m.response = true;
+		m.id = 1;
+		m.status = a->status;
+		m.body = (struct hk_bytes){a->body, a->len};
+		hk_buf_reset(&frame);
+		assert_int_equal(hk_ipc_encode(&m, &frame), 0);
+		free(a);
+	}
+	hk_buf_release(&frame);
+	hk_buf_release(&b);
+}
+
 static void
 test_OPS4_live_state_equals_replay(void **state)
 {
@@ -945,6 +991,7 @@ main(void)
 		cmocka_unit_test(
 		    test_SIG3_events_record_the_authorisation_and_signatures),
 		cmocka_unit_test(test_ACT9_five_failures_lock),
+		cmocka_unit_test(test_ACT8_list_and_info_with_everything_encode),
 		cmocka_unit_test(test_OPS4_live_state_equals_replay),
 	};
 
