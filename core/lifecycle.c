@@ -1769,7 +1769,8 @@ op_cred_unlock(struct hk_lc *lc, struct job *j)
 /* ---- the signer's side ------------------------------------------------------- */
 
 /* basic_auth(lc, j): the signer of the Basic credentials, checked against
- * the argon2id hash of their password (REG-2); fills j->sid. */
+ * the argon2id hash of their password (REG-2); fills j->sid. 0, HK_EINVAL
+ * when the value is not Base64 of "user:pass", HK_EAUTH otherwise. */
 static int
 basic_auth(struct hk_lc *lc, struct job *j)
 {
@@ -1783,8 +1784,11 @@ basic_auth(struct hk_lc *lc, struct job *j)
 	if (j->auth.len < 7 || memcmp(j->auth.p, "Basic ", 6) != 0 ||
 	    hk_b64_decode(dec, sizeof(dec) - 1, (const char *)j->auth.p + 6,
 		j->auth.len - 6, &n) != 0 ||
-	    (colon = memchr(dec, ':', n)) == NULL ||
-	    (size_t)((const uint8_t *)colon - dec) >= sizeof(j->sid))
+	    (colon = memchr(dec, ':', n)) == NULL) {
+		r = HK_EINVAL; /* not "user:pass" at all */
+		goto out;
+	}
+	if ((size_t)((const uint8_t *)colon - dec) >= sizeof(j->sid))
 		goto out;
 	memcpy(j->sid, dec, (size_t)((const uint8_t *)colon - dec));
 	j->sid[(const uint8_t *)colon - dec] = '\0';
@@ -2439,7 +2443,11 @@ op_csc_login(struct hk_lc *lc, struct job *j)
 		    "Malformed authentication parameter.");
 		return;
 	}
-	if (basic_auth(lc, j) != 0) {
+	if ((r = basic_auth(lc, j)) == HK_EINVAL) {
+		fail(j, 400, "invalid_request", "Malformed username-password.");
+		return;
+	}
+	if (r != 0) {
 		fail(j, 400, "authentication_error",
 		    "An error occurred during authentication process");
 		return;
