@@ -687,6 +687,23 @@ count_so(void *arg, const struct hk_puser_info *u)
 	return 0;
 }
 
+/* Whether ${hex} names the only active security officer. */
+static bool
+last_so(struct hk_lc *lc, const char *hex)
+{
+	struct hk_puser_info u;
+	uint8_t fp[32];
+	size_t n;
+	unsigned sos = 0;
+
+	if (hk_hex_decode(fp, 32, hex, strlen(hex), &n) != 0 ||
+	    hk_state_puser(lc->o.state, fp, &u) != 0 || !u.active ||
+	    strcmp(u.role, "security_officer") != 0)
+		return false;
+	(void)hk_state_foreach_puser(lc->o.state, count_so, &sos);
+	return sos < 2;
+}
+
 static void
 op_users_remove(struct hk_lc *lc, struct job *j)
 {
@@ -881,6 +898,14 @@ op_approval_decide(struct hk_lc *lc, struct job *j)
 					  "security officer");
 		goto out;
 	}
+	/* Checked again now: another removal may have executed since this
+	 * one was asked for. */
+	if (approve && strcmp(a->op, "user.remove") == 0 &&
+	    last_so(lc, a->target)) {
+		fail(j, 409, "conflict", "the last security officer cannot be "
+					 "removed");
+		goto out;
+	}
 	if (!approve) {
 		bb_init(&b, 2);
 		bb_str(&b, HK_BODY_AP_ID, id);
@@ -934,8 +959,14 @@ op_signer_register(struct hk_lc *lc, struct job *j)
 						"identity_proofing are required");
 		goto out;
 	}
-	(void)field_bytes(j, 3, &a.organization);
-	(void)field_bytes(j, 4, &a.email);
+	/* Optional, but text when present. */
+	if (((r = field_bytes(j, 3, &a.organization)) != 0 &&
+		r != HK_ENOTFOUND) ||
+	    ((r = field_bytes(j, 4, &a.email)) != 0 && r != HK_ENOTFOUND)) {
+		fail(j, 400, "invalid_request", "organization and email are "
+						"text");
+		goto out;
+	}
 	if (strcmp(kind, "natural") == 0) {
 		a.kind = HK_SEAL_NATURAL;
 	} else if (strcmp(kind, "legal") == 0 && a.organization.n > 0) {
@@ -2160,8 +2191,10 @@ signer_end(struct hk_lc *lc, struct job *j, bool destroy)
 		return;
 	}
 	if (!destroy) {
+		/* Level 1 has no OTP step: the next one still records the
+		 * success, which ends the run of failures (ACT-9). */
 		suspend_resume(lc, j, cid, ci.signer, true, "signer", "signer",
-		    step);
+		    step ? step : ci.otp_step + 1);
 		return;
 	}
 	bb_init(&b, ci.key.present ? 3 : 2);
@@ -3253,10 +3286,12 @@ hk_lc_submit(struct hk_lc *lc, const struct hk_ipc_msg *req)
 	hk_hex_encode(j->fp_hex, j->fp, 32);
 	n = req->ctx.peer.n < sizeof(j->peer) - 1 ? req->ctx.peer.n :
 						     sizeof(j->peer) - 1;
-	memcpy(j->peer, req->ctx.peer.p, n);
+	if (n > 0)
+		memcpy(j->peer, req->ctx.peer.p, n);
 	n = req->ctx.client_subject.n < sizeof(j->subject) - 1 ?
 	    req->ctx.client_subject.n : sizeof(j->subject) - 1;
-	memcpy(j->subject, req->ctx.client_subject.p, n);
+	if (n > 0)
+		memcpy(j->subject, req->ctx.client_subject.p, n);
 	n = req->ctx.tls.n < sizeof(j->tls) - 1 ? req->ctx.tls.n :
 						   sizeof(j->tls) - 1;
 	if (n > 0)

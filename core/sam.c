@@ -886,7 +886,8 @@ copy_str(char *dst, size_t max, const struct hk_ipc_msg *m,
 	size_t n = b.n < max - 1 ? b.n : max - 1;
 
 	(void)m;
-	memcpy(dst, b.p, n);
+	if (n > 0)
+		memcpy(dst, b.p, n);
 	dst[n] = '\0';
 }
 

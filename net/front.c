@@ -478,7 +478,8 @@ conn_respond(struct conn *c, int status, const char *body, size_t len,
 		 f->id_prefix, (unsigned long long)c->id,
 		 extra != NULL ? extra : "")) != 0 ||
 	    hk_buf_cstr(&hdr) == NULL ||
-	    (r = net_http_response(&out, status, "application/json",
+	    (r = net_http_response(&out, status,
+		 status == 204 ? NULL : "application/json",
 		 c->head_method ? NULL : (const uint8_t *)body, len, keep,
 		 (const char *)hdr.p)) != 0 ||
 	    (r = net_tls_conn_write(c->tls, out.p, out.len)) != 0) {
@@ -645,15 +646,12 @@ bad:
  * answer_schema: the generic answer of a table route: the core's status
  * and its map translated by the route's response schema (errors as
  * {"error", "error_description"}); anything outside it is 502, with the
- * cause (never a value) in the log. A 401 on an HTTP Basic route
- * carries the challenge RFC 9110 requires.
+ * cause (never a value) in the log. A 401 on an HTTP Basic or Bearer
+ * route carries the challenge RFC 9110 requires; a 204 has no body.
  */
 static void
 answer_schema(struct conn *c, const struct hk_ipc_msg *m)
 {
-	static const char challenge[] =
-	    "WWW-Authenticate: Basic realm=\"hanko signer\", "
-	    "charset=\"UTF-8\"\r\n";
 	struct hk_buf json = HK_BUF_INIT;
 	const char *why = "", *extra = NULL;
 	char text[256];
@@ -676,11 +674,12 @@ answer_schema(struct conn *c, const struct hk_ipc_msg *m)
 		bad_gateway(c, text);
 		return;
 	}
-	if (m->status == 401 && (c->route->flags & NET_ROUTE_BASIC) != 0)
-		extra = challenge;
+	if (m->status == 401)
+		extra = net_route_challenge(c->route);
 	conn_respond(c, (int)m->status, (const char *)json.p, json.len,
 	    extra);
-	hk_buf_release(&json); /* wiped: it may hold an otpauth URI */
+	hk_buf_release(&json); /* wiped: it may hold an otpauth URI, a token
+				* or a SAD */
 }
 
 /* front_answer(c, m): the route's translator. */
@@ -784,10 +783,12 @@ conn_request(struct conn *c, size_t consumed)
 {
 	struct net_front *f = c->f;
 	const struct net_route *rt = NULL;
-	struct net_http_str path = net_http_request_path(c->req), auth;
+	struct net_http_str path = net_http_request_path(c->req);
+	struct net_http_str auth = {NULL, 0};
 	struct net_http_str query = net_http_request_query(c->req);
 	enum net_http_method meth = net_http_request_method(c->req);
 	struct net_json_error je;
+	struct net_route_refusal refusal;
 	struct hk_ipc_msg m;
 	struct hk_buf frame = HK_BUF_INIT, body = HK_BUF_INIT;
 	const uint8_t *hbody;
@@ -802,8 +803,15 @@ conn_request(struct conn *c, size_t consumed)
 	    c->l->kind == LST_ADMIN ? NET_ROUTE_ADMIN : NET_ROUTE_SIGNING, &rt,
 	    allow);
 	if (r == HK_ENOTFOUND) {
+		const char *error, *text;
+
+		/* CSC's own 404 under /csc/v2/. */
+		net_route_not_found(path.p, path.len,
+		    c->l->kind == LST_ADMIN ? NET_ROUTE_ADMIN :
+					      NET_ROUTE_SIGNING,
+		    &error, &text);
 		conn_consume(c, consumed);
-		conn_error(c, 404, "not_found", "no such resource", NULL);
+		conn_error(c, 404, error, text, NULL);
 		return;
 	}
 	if (r != 0) {
@@ -819,6 +827,15 @@ conn_request(struct conn *c, size_t consumed)
 		conn_consume(c, consumed);
 		conn_error(c, 400, "invalid_request",
 		    "more than one Authorization header field", NULL);
+		return;
+	}
+	/* The CSC routes check its shape first (Basic or Bearer); the
+	 * refusal never quotes it. */
+	if (net_route_auth(rt, r == 0, auth.p, r == 0 ? auth.len : 0,
+		&refusal) != 0) {
+		conn_consume(c, consumed);
+		conn_error(c, refusal.status, refusal.error,
+		    refusal.description, refusal.challenge);
 		return;
 	}
 	/* Only the routes that authenticate by it see Authorization. */

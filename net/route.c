@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * route: the route table of docs/admin-api.md and the generic schema
- * translation both ways (NET-1, ACT-3, ACT-5, OPS-1, OPS-6); see route.h.
+ * route: the route table of docs/admin-api.md and docs/csc-api.md and the
+ * generic schema translation both ways (NET-1, ACT-3, ACT-5, ACT-8,
+ * OPS-1, OPS-6); see route.h.
  *
  * The table is data only. A request becomes a msgpack map written in the
  * order of the route's request fields, which are sorted by key (the unit
@@ -17,15 +18,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 #include <sodium.h>
 
 #include "net/route.h"
 
-/* Bounds of the response text fields (requests have their own). */
+/* Bounds of the response text fields (requests have their own), and of
+ * each bin of an answer (a DER certificate, a signature). */
 #define RESP_STR_MAX 4096
 #define RESP_PEM_MAX 65536
+#define RESP_BIN_MAX 65536
 
 /* ---- the table ---------------------------------------------------------- */
 
@@ -80,6 +84,72 @@
 #define R_LIST(k, n, it) \
 	{.name = n, .key = k, .type = NET_ROUTE_LIST, .required = true, \
 	    .items = it, .nitems = NELEM(it)}
+#define O_LIST(k, n, it) \
+	{.name = n, .key = k, .type = NET_ROUTE_LIST, .items = it, \
+	    .nitems = NELEM(it)}
+#define O_UINT(k, n) {.name = n, .key = k, .type = NET_ROUTE_UINT}
+#define O_BOOL(k, n) {.name = n, .key = k, .type = NET_ROUTE_BOOL}
+#define R_MAP(k, n, it) \
+	{.name = n, .key = k, .type = NET_ROUTE_MAP, .required = true, \
+	    .items = it, .nitems = NELEM(it)}
+#define O_MAP(k, n, it) \
+	{.name = n, .key = k, .type = NET_ROUTE_MAP, .items = it, \
+	    .nitems = NELEM(it)}
+#define R_STRLIST(k, n) \
+	{.name = n, .key = k, .type = NET_ROUTE_STRLIST, .required = true, \
+	    .max = RESP_STR_MAX}
+#define R_STRLISTLIST(k, n) \
+	{.name = n, .key = k, .type = NET_ROUTE_STRLISTLIST, \
+	    .required = true, .max = RESP_STR_MAX}
+#define R_BINLIST(k, n) \
+	{.name = n, .key = k, .type = NET_ROUTE_BINLIST, .required = true, \
+	    .max = RESP_BIN_MAX}
+#define O_BINLIST(k, n) \
+	{.name = n, .key = k, .type = NET_ROUTE_BINLIST, .max = RESP_BIN_MAX}
+#define R_UINTLIST(k, n) \
+	{.name = n, .key = k, .type = NET_ROUTE_UINTLIST, .required = true}
+
+/*
+ * CSC request fields (docs/csc-api.md; the CSC dialect of route.h): C_
+ * required, CO_ optional. ${bad} is CSC's text for a value that is
+ * present but not allowed.
+ */
+#define C_STR(k, n, lo, hi, why) \
+	{.name = n, .key = k, .type = NET_ROUTE_STR, .required = true, \
+	    .min = lo, .max = hi, .bad = why}
+#define CO_STR(k, n, lo, hi, why) \
+	{.name = n, .key = k, .type = NET_ROUTE_STR, .min = lo, .max = hi, \
+	    .bad = why}
+#define C_SECRET(k, n, lo, hi, why) \
+	{.name = n, .key = k, .type = NET_ROUTE_SECRET, .required = true, \
+	    .min = lo, .max = hi, .bad = why}
+#define CO_ONEOF(k, n, set, why) \
+	{.name = n, .key = k, .type = NET_ROUTE_STR, .min = 1, .max = 32, \
+	    .oneof = set, .bad = why}
+#define CO_BOOL(k, n) {.name = n, .key = k, .type = NET_ROUTE_BOOL}
+#define C_UINT(k, n, lo, hi) \
+	{.name = n, .key = k, .type = NET_ROUTE_UINT, .required = true, \
+	    .min = lo, .max = hi}
+/* hashes: 1 to 1024 Base64 strings, each decoded to a bin. */
+#define C_HASHES(k, req) \
+	{.name = "hashes", .key = k, .type = NET_ROUTE_BINLIST, \
+	    .required = req, .min = 1, .max = 1024, \
+	    .bad = "Invalid Base64 hash string parameter", \
+	    .few = "Empty hash array", .many = "Too many hashes"}
+/* clientData: opaque text for the records; "" counts as absent. */
+#define C_CLIENT_DATA(k) \
+	{.name = "clientData", .key = k, .type = NET_ROUTE_STR, .max = 1024, \
+	    .blank = true}
+/* The credential a method is about. */
+#define C_CREDENTIAL_ID(k) \
+	C_STR(k, "credentialID", 1, 256, "Invalid parameter credentialID")
+#define CO_CERTIFICATES(k) \
+	CO_ONEOF(k, "certificates", csc_certificates, \
+	    "Invalid parameter certificates")
+#define C_SAD(k) C_SECRET(k, "SAD", 1, 1024, "Invalid parameter SAD")
+#define CO_HASH_OID(k) \
+	CO_STR(k, "hashAlgorithmOID", 1, 128, \
+	    "Invalid parameter hashAlgorithmOID")
 
 static const char *const roles[] = {"administrator", "security_officer",
     "auditor", "operator", NULL};
@@ -160,6 +230,73 @@ static const struct net_route_field q_signer_destroy[] = {
     Q_SECRET(3, "pin", 1, 128),
     Q_SECRET_OPT(4, "otp", 1, 16),
     Q_STR(5, "reason", 1, 256),
+};
+
+/* CSC request schemas (docs/csc-api.md "Request and response maps"). */
+static const char *const csc_certificates[] = {"none", "single", "chain",
+    NULL};
+static const char *const csc_token_hints[] = {"access_token",
+    "refresh_token", NULL};
+static const struct net_route_field q_csc_login[] = {
+    CO_BOOL(1, "rememberMe"),
+    C_CLIENT_DATA(2),
+};
+static const struct net_route_field q_csc_revoke[] = {
+    C_SECRET(1, "token", 1, 1024, "Invalid string parameter token"),
+    CO_ONEOF(2, "token_type_hint", csc_token_hints,
+	"Invalid string parameter token_type_hint"),
+    C_CLIENT_DATA(3),
+};
+static const struct net_route_field q_csc_list[] = {
+    CO_BOOL(1, "credentialInfo"),
+    CO_CERTIFICATES(2),
+    CO_BOOL(3, "certInfo"),
+    CO_BOOL(4, "authInfo"),
+    CO_BOOL(5, "onlyValid"),
+    C_CLIENT_DATA(6),
+};
+static const struct net_route_field q_csc_cred_info[] = {
+    C_CREDENTIAL_ID(1),
+    CO_CERTIFICATES(2),
+    CO_BOOL(3, "certInfo"),
+    CO_BOOL(4, "authInfo"),
+    C_CLIENT_DATA(5),
+};
+/* One authData object: {"id": "PIN", "value": "..."}; value is absent
+ * for out-of-band objects. */
+static const struct net_route_field q_csc_auth_item[] = {
+    C_STR(1, "id", 1, 64, NULL),
+    {.name = "value", .key = 2, .type = NET_ROUTE_SECRET, .min = 1,
+	.max = 128},
+};
+static const struct net_route_field q_csc_authorize[] = {
+    C_CREDENTIAL_ID(1),
+    C_UINT(2, "numSignatures", 1, 0xffffffffu),
+    C_HASHES(3, true),
+    CO_HASH_OID(4),
+    {.name = "authData", .key = 5, .type = NET_ROUTE_LIST, .max = 8,
+	.items = q_csc_auth_item, .nitems = NELEM(q_csc_auth_item),
+	.bad = "Invalid parameter authData"},
+    CO_STR(6, "description", 0, 500, "Invalid parameter description"),
+    C_CLIENT_DATA(7),
+};
+static const struct net_route_field q_csc_extend[] = {
+    C_CREDENTIAL_ID(1),
+    C_SAD(2),
+    C_HASHES(3, false),
+    CO_HASH_OID(4),
+    C_CLIENT_DATA(5),
+};
+static const struct net_route_field q_csc_sign_hash[] = {
+    C_CREDENTIAL_ID(1),
+    C_SAD(2),
+    C_HASHES(3, true),
+    CO_HASH_OID(4),
+    C_STR(5, "signAlgo", 1, 128, "Invalid parameter signAlgo"),
+    /* Base64 of DER (RSASSA-PSS parameters); "" counts as absent. */
+    {.name = "signAlgoParams", .key = 6, .type = NET_ROUTE_BIN, .min = 1,
+	.max = 4096, .blank = true, .bad = "Invalid parameter signAlgoParams"},
+    C_CLIENT_DATA(7),
 };
 
 /* Response schemas. */
@@ -263,6 +400,87 @@ static const struct net_route_field r_nonce[] = {
     R_UINT(2, "expires_in"),
 };
 
+/* CSC response schemas. */
+static const struct net_route_field r_csc_algos[] = {
+    R_STRLIST(1, "algos"),
+};
+static const struct net_route_field r_csc_formats[] = {
+    R_STRLIST(1, "formats"),
+    R_STRLISTLIST(2, "envelope_properties"),
+};
+static const struct net_route_field r_csc_info[] = {
+    R_STR(1, "specs"),
+    R_STR(2, "name"),
+    R_STR(3, "logo"),
+    R_STR(4, "region"),
+    R_STR(5, "lang"),
+    R_STR(6, "description"),
+    R_STRLIST(7, "authType"),
+    R_STRLIST(8, "methods"),
+    R_MAP(9, "signAlgorithms", r_csc_algos),
+    R_MAP(10, "signature_formats", r_csc_formats),
+    R_STRLIST(11, "conformance_levels"),
+};
+static const struct net_route_field r_csc_login[] = {
+    R_SECRET(1, "access_token"),
+    R_UINT(2, "expires_in"),
+};
+static const struct net_route_field r_csc_key[] = {
+    R_STR(1, "status"),
+    R_STRLIST(2, "algo"),
+    R_UINT(3, "len"),
+    O_STR(4, "curve"), /* EC keys only */
+};
+/* certificates: absent for "none"; keys 3-7 only with certInfo. */
+static const struct net_route_field r_csc_cert[] = {
+    R_STR(1, "status"),
+    O_BINLIST(2, "certificates"),
+    O_STR(3, "issuerDN"),
+    O_STR(4, "subjectDN"),
+    O_STR(5, "serialNumber"),
+    O_STR(6, "validFrom"),
+    O_STR(7, "validTo"),
+};
+static const struct net_route_field r_csc_auth_object[] = {
+    R_STR(1, "type"),
+    R_STR(2, "id"),
+    R_STR(3, "format"),
+    R_STR(4, "label"),
+    O_STR(5, "generator"), /* OTP only */
+};
+static const struct net_route_field r_csc_auth[] = {
+    R_STR(1, "mode"),
+    R_STR(2, "expression"),
+    R_LIST(3, "objects", r_csc_auth_object),
+};
+/* credentials/info; description and lang are optional in CSC, auth comes
+ * only with authInfo. */
+#define CSC_CRED_INFO \
+	O_STR(1, "description"), R_MAP(2, "key", r_csc_key), \
+	    R_MAP(3, "cert", r_csc_cert), O_MAP(4, "auth", r_csc_auth), \
+	    R_STR(5, "SCAL"), R_UINT(6, "multisign"), O_STR(7, "lang"), \
+	    R_UINT(8, "hanko_level")
+static const struct net_route_field r_csc_cred_info[] = {
+    CSC_CRED_INFO,
+};
+static const struct net_route_field r_csc_cred_item[] = {
+    CSC_CRED_INFO,
+    R_STR(20, "credentialID"),
+};
+static const struct net_route_field r_csc_list[] = {
+    R_STRLIST(1, "credentialIDs"),
+    O_LIST(2, "credentialInfos", r_csc_cred_item), /* with credentialInfo */
+    O_BOOL(3, "onlyValid"),                         /* when asked */
+};
+static const struct net_route_field r_csc_sad[] = {
+    R_SECRET(1, "SAD"),
+    R_UINT(2, "expiresIn"),
+};
+static const struct net_route_field r_csc_sign_hash[] = {
+    R_BINLIST(1, "signatures"),
+    R_UINTLIST(2, "hanko_seqs"),
+};
+
 #define SIGN NET_ROUTE_SIGNING
 #define ADM NET_ROUTE_ADMIN
 #define BOTH (NET_ROUTE_SIGNING | NET_ROUTE_ADMIN)
@@ -274,74 +492,105 @@ static const struct net_route_field r_nonce[] = {
 #define A "/admin/v1"
 #define S "/signer/v1"
 #define CRED "/credentials/{credential_id}"
+#define CSC_V2 "/csc/v2"
+#define CSC NET_ROUTE_CSC
+#define CSC_LOGIN \
+	(NET_ROUTE_CSC | NET_ROUTE_FORWARD_AUTH | NET_ROUTE_BASIC | \
+	    NET_ROUTE_NEED_BASIC)
+#define CSC_BEARER \
+	(NET_ROUTE_CSC | NET_ROUTE_FORWARD_AUTH | NET_ROUTE_NEED_BEARER)
 
 /*
  * /healthz and /readyz forward Authorization as before (the fake-core
  * harness steers them with it); the admin routes never do (the client
- * certificate identifies), the signer routes with HTTP Basic do.
+ * certificate identifies), the signer routes with HTTP Basic do, and so
+ * do the CSC routes but info (docs/csc-api.md: Basic for auth/login,
+ * Bearer for the others, their shape checked here first).
  */
 static const struct net_route routes[] = {
     {NET_HTTP_GET, "/healthz", BOTH, HK_IPC_HEALTH, AUTH, NET_ROUTE_HEALTH,
-	NOREQ, NULL, 0},
+	NOREQ, NULL, 0, 0},
     {NET_HTTP_GET, "/readyz", BOTH, HK_IPC_READY, AUTH, NET_ROUTE_READY,
-	NOREQ, NULL, 0},
+	NOREQ, NULL, 0, 0},
 
     {NET_HTTP_GET, A "/status", ADM, HK_IPC_ADMIN_STATUS, 0, 0, NOREQ,
-	RESP(r_status)},
+	RESP(r_status), 0},
     {NET_HTTP_GET, A "/users", ADM, HK_IPC_USERS_LIST, 0, 0, NOREQ,
-	RESP(r_users)},
+	RESP(r_users), 0},
     {NET_HTTP_POST, A "/users", ADM, HK_IPC_USERS_ADD, 0, 0,
-	REQ(q_users_add), RESP(r_approval)},
+	REQ(q_users_add), RESP(r_approval), 0},
     {NET_HTTP_DELETE, A "/users/{fingerprint}", ADM, HK_IPC_USERS_REMOVE, 0,
-	0, REQ(q_users_remove), RESP(r_approval)},
+	0, REQ(q_users_remove), RESP(r_approval), 0},
     {NET_HTTP_GET, A "/approvals", ADM, HK_IPC_APPROVALS_LIST, 0, 0, NOREQ,
-	RESP(r_approvals)},
+	RESP(r_approvals), 0},
     {NET_HTTP_POST, A "/approvals/{id}/approve", ADM, HK_IPC_APPROVAL_DECIDE,
-	0, 0, REQ(q_approve), RESP(r_decision)},
+	0, 0, REQ(q_approve), RESP(r_decision), 0},
     {NET_HTTP_POST, A "/approvals/{id}/reject", ADM, HK_IPC_APPROVAL_DECIDE,
-	0, 0, REQ(q_reject), RESP(r_decision)},
+	0, 0, REQ(q_reject), RESP(r_decision), 0},
     {NET_HTTP_POST, A "/signers", ADM, HK_IPC_SIGNER_REGISTER, 0, 0,
-	REQ(q_signer_register), RESP(r_signer_id)},
+	REQ(q_signer_register), RESP(r_signer_id), 0},
     {NET_HTTP_GET, A "/signers/{signer_id}", ADM, HK_IPC_SIGNER_GET, 0, 0,
-	REQ(q_signer), RESP(r_signer)},
+	REQ(q_signer), RESP(r_signer), 0},
     {NET_HTTP_POST, A "/signers/{signer_id}/erase", ADM, HK_IPC_SIGNER_ERASE,
-	0, 0, REQ(q_signer_erase), RESP(r_signer_id)},
+	0, 0, REQ(q_signer_erase), RESP(r_signer_id), 0},
     {NET_HTTP_POST, A "/signers/{signer_id}/credentials", ADM,
 	HK_IPC_CREDENTIAL_CREATE, 0, 0, REQ(q_credential_create),
-	RESP(r_credential_create)},
+	RESP(r_credential_create), 0},
     {NET_HTTP_GET, A CRED, ADM, HK_IPC_CREDENTIAL_GET, 0, 0,
-	REQ(q_credential), RESP(r_credential)},
+	REQ(q_credential), RESP(r_credential), 0},
     {NET_HTTP_POST, A CRED "/key", ADM, HK_IPC_CREDENTIAL_KEY, 0, 0,
-	REQ(q_credential), RESP(r_key)},
+	REQ(q_credential), RESP(r_key), 0},
     {NET_HTTP_POST, A CRED "/csr", ADM, HK_IPC_CREDENTIAL_CSR, 0, 0,
-	REQ(q_credential), RESP(r_csr_subject)},
+	REQ(q_credential), RESP(r_csr_subject), 0},
     {NET_HTTP_GET, A CRED "/csr", ADM, HK_IPC_CREDENTIAL_CSR_GET, 0, 0,
-	REQ(q_credential), RESP(r_csr)},
+	REQ(q_credential), RESP(r_csr), 0},
     {NET_HTTP_PUT, A CRED "/certificate", ADM, HK_IPC_CREDENTIAL_CERTIFICATE,
-	0, 0, REQ(q_certificate), RESP(r_certificate)},
+	0, 0, REQ(q_certificate), RESP(r_certificate), 0},
     {NET_HTTP_POST, A CRED "/suspend", ADM, HK_IPC_CREDENTIAL_SUSPEND, 0, 0,
-	REQ(q_suspend), RESP(r_state)},
+	REQ(q_suspend), RESP(r_state), 0},
     {NET_HTTP_POST, A CRED "/resume", ADM, HK_IPC_CREDENTIAL_RESUME, 0, 0,
-	REQ(q_credential), RESP(r_state)},
+	REQ(q_credential), RESP(r_state), 0},
     {NET_HTTP_POST, A CRED "/destroy", ADM, HK_IPC_CREDENTIAL_DESTROY, 0, 0,
-	REQ(q_destroy), RESP(r_approval)},
+	REQ(q_destroy), RESP(r_approval), 0},
     {NET_HTTP_POST, A CRED "/unlock", ADM, HK_IPC_CREDENTIAL_UNLOCK, 0, 0,
-	REQ(q_credential), RESP(r_approval)},
+	REQ(q_credential), RESP(r_approval), 0},
     {NET_HTTP_POST, A CRED "/renew", ADM, HK_IPC_CREDENTIAL_RENEW, 0, 0,
-	REQ(q_credential), RESP(r_key)},
+	REQ(q_credential), RESP(r_key), 0},
 
     {NET_HTTP_POST, S "/enroll", SIGN, HK_IPC_SIGNER_ENROLL, 0, 0,
-	REQ(q_enroll), RESP(r_enroll)},
+	REQ(q_enroll), RESP(r_enroll), 0},
     {NET_HTTP_GET, S CRED "/csr", SIGN, HK_IPC_SIGNER_CSR_GET, BASIC, 0,
-	REQ(q_credential), RESP(r_csr_subject)},
+	REQ(q_credential), RESP(r_csr_subject), 0},
     {NET_HTTP_POST, S CRED "/csr/confirm", SIGN, HK_IPC_SIGNER_CSR_CONFIRM,
-	BASIC, 0, REQ(q_csr_confirm), RESP(r_csr_state)},
+	BASIC, 0, REQ(q_csr_confirm), RESP(r_csr_state), 0},
     {NET_HTTP_POST, S "/nonce", SIGN, HK_IPC_SIGNER_NONCE, BASIC, 0, NOREQ,
-	RESP(r_nonce)},
+	RESP(r_nonce), 0},
     {NET_HTTP_POST, S CRED "/suspend", SIGN, HK_IPC_SIGNER_SUSPEND, BASIC, 0,
-	REQ(q_signer_suspend), RESP(r_state)},
+	REQ(q_signer_suspend), RESP(r_state), 0},
     {NET_HTTP_POST, S CRED "/destroy", SIGN, HK_IPC_SIGNER_DESTROY, BASIC, 0,
-	REQ(q_signer_destroy), RESP(r_state)},
+	REQ(q_signer_destroy), RESP(r_state), 0},
+
+    {NET_HTTP_GET, CSC_V2 "/info", SIGN, HK_IPC_CSC_INFO, CSC, 0, NOREQ,
+	RESP(r_csc_info), 200},
+    {NET_HTTP_POST, CSC_V2 "/info", SIGN, HK_IPC_CSC_INFO, CSC, 0, NOREQ,
+	RESP(r_csc_info), 200},
+    {NET_HTTP_POST, CSC_V2 "/auth/login", SIGN, HK_IPC_CSC_LOGIN, CSC_LOGIN,
+	0, REQ(q_csc_login), RESP(r_csc_login), 200},
+    {NET_HTTP_POST, CSC_V2 "/auth/revoke", SIGN, HK_IPC_CSC_REVOKE,
+	CSC_BEARER, 0, REQ(q_csc_revoke), NULL, 0, 204},
+    {NET_HTTP_POST, CSC_V2 "/credentials/list", SIGN, HK_IPC_CSC_LIST,
+	CSC_BEARER, 0, REQ(q_csc_list), RESP(r_csc_list), 200},
+    {NET_HTTP_POST, CSC_V2 "/credentials/info", SIGN, HK_IPC_CSC_CRED_INFO,
+	CSC_BEARER, 0, REQ(q_csc_cred_info), RESP(r_csc_cred_info), 200},
+    {NET_HTTP_POST, CSC_V2 "/credentials/authorize", SIGN,
+	HK_IPC_CSC_AUTHORIZE, CSC_BEARER, 0, REQ(q_csc_authorize),
+	RESP(r_csc_sad), 200},
+    {NET_HTTP_POST, CSC_V2 "/credentials/extendTransaction", SIGN,
+	HK_IPC_CSC_EXTEND, CSC_BEARER, 0, REQ(q_csc_extend), RESP(r_csc_sad),
+	200},
+    {NET_HTTP_POST, CSC_V2 "/signatures/signHash", SIGN,
+	HK_IPC_CSC_SIGN_HASH, CSC_BEARER, 0, REQ(q_csc_sign_hash),
+	RESP(r_csc_sign_hash), 200},
 };
 
 /** net_route_table(n): the routes. */
@@ -514,61 +763,383 @@ set_text(const char *const *set, char *buf, size_t len)
 		    at > 0 ? ", " : "", *set);
 }
 
-/* body_value(obj, f): the JSON value of body field ${f}, NULL when absent
- * (a null counts as absent; net_json_check refused a null required). */
+/* The state of one request translation. */
+struct req {
+	const struct net_route *rt;
+	const char *path;
+	size_t len;
+	bool csc;                 /* the CSC dialect */
+	struct net_json_error *e;
+	struct hk_buf scratch;    /* decoded Base64; wiped at the end */
+};
+
+/* The JSON type of a field, in net_json's terms. */
+static enum net_json_type
+json_type_of(enum net_route_type t)
+{
+	switch (t) {
+	case NET_ROUTE_UINT: return NET_JSON_INTEGER;
+	case NET_ROUTE_BOOL: return NET_JSON_BOOLEAN;
+	case NET_ROUTE_LIST:
+	case NET_ROUTE_STRLIST:
+	case NET_ROUTE_BINLIST:
+	case NET_ROUTE_UINTLIST:
+	case NET_ROUTE_STRLISTLIST: return NET_JSON_ARRAY;
+	case NET_ROUTE_MAP: return NET_JSON_OBJECT;
+	default: return NET_JSON_STRING;
+	}
+}
+
+/* The JSON type of a field in the words of CSC's texts. */
+static const char *
+csc_type_name(enum net_route_type t)
+{
+	switch (json_type_of(t)) {
+	case NET_JSON_INTEGER: return "integer";
+	case NET_JSON_BOOLEAN: return "boolean";
+	case NET_JSON_ARRAY: return "array";
+	case NET_JSON_OBJECT: return "object";
+	default: return "string";
+	}
+}
+
+/* refuse_type(x, f): ${f} is missing or not of its JSON type. (The strict
+ * dialect's net_json_check refused both before, with its own texts.) */
+static int
+refuse_type(struct req *x, const struct net_route_field *f)
+{
+	if (x->csc)
+		why(x->e, "Missing (or invalid type) %s parameter %s",
+		    csc_type_name(f->type), f->name);
+	else
+		why(x->e, "field \"%s\" is missing or of the wrong type",
+		    f->name);
+	return HK_EINVAL;
+}
+
+/* refuse_bad(x, f, text, strict): ${f} is present but not allowed: CSC's
+ * ${text} (NULL: the field's own, then "Invalid parameter <name>"), or
+ * the strict dialect's ${strict} text about ${f}. */
+static int
+refuse_bad(struct req *x, const struct net_route_field *f, const char *text,
+    const char *strict)
+{
+	if (!x->csc)
+		why(x->e, "field \"%s\" %s", f->name, strict);
+	else if (text != NULL || (text = f->bad) != NULL)
+		why(x->e, "%s", text);
+	else
+		why(x->e, "Invalid parameter %s", f->name);
+	return HK_EINVAL;
+}
+
+/* body_value(x, f, obj): the JSON value of body field ${f} of ${obj}, NULL
+ * when absent: missing, null (net_json_check refused a null required in
+ * the strict dialect), or "" where the field says so (CSC). */
 static json_t *
-body_value(json_t *obj, const struct net_route_field *f)
+body_value(const struct req *x, const struct net_route_field *f,
+    json_t *obj)
 {
 	json_t *v = obj != NULL ? json_object_get(obj, f->name) : NULL;
 
-	return v == NULL || json_is_null(v) ? NULL : v;
+	if (v == NULL || json_is_null(v))
+		return NULL;
+	if (x->csc && f->blank && json_is_string(v) &&
+	    json_string_length(v) == 0)
+		return NULL;
+	return v;
 }
 
-/* check_text(f, s, n, e): bounds and allowed values of a str field. */
+/* check_text(x, f, s, n): bounds and allowed values of a str field. */
 static int
-check_text(const struct net_route_field *f, const char *s, size_t n,
-    struct net_json_error *e)
+check_text(struct req *x, const struct net_route_field *f, const char *s,
+    size_t n)
 {
 	char set[128];
 
 	if (f->oneof != NULL) {
 		if (in_set(f->oneof, s, n))
 			return 0;
+		if (x->csc)
+			return refuse_bad(x, f, NULL, NULL);
 		set_text(f->oneof, set, sizeof(set));
-		why(e, "field \"%s\" must be one of %s", f->name, set);
+		why(x->e, "field \"%s\" must be one of %s", f->name, set);
 		return HK_EINVAL;
 	}
 	if (n < f->min) {
-		why(e, f->min == 1 ? "field \"%s\" must not be empty" :
-				     "field \"%s\" is shorter than %llu bytes",
+		if (x->csc)
+			return refuse_bad(x, f, NULL, NULL);
+		why(x->e, f->min == 1 ? "field \"%s\" must not be empty" :
+					"field \"%s\" is shorter than %llu "
+					"bytes",
 		    f->name, (unsigned long long)f->min);
 		return HK_EINVAL;
 	}
 	if (f->max != 0 && n > f->max) {
-		why(e, "field \"%s\" is longer than %llu bytes", f->name,
+		if (x->csc)
+			return refuse_bad(x, f, NULL, NULL);
+		why(x->e, "field \"%s\" is longer than %llu bytes", f->name,
 		    (unsigned long long)f->max);
 		return HK_EINVAL;
 	}
 	return 0;
 }
 
-/* put_field(w, f, obj, path, len, e): write ${f}'s key and value, or
- * nothing when an optional body field is absent. */
+/* Results of reading a lenient scalar. */
+enum lenient { LEN_OK, LEN_TYPE, LEN_RANGE };
+
+/*
+ * uint_of(x, v, out): a JSON integer, or in the CSC dialect also a string
+ * of 1 to 19 ASCII digits ("1"). LEN_RANGE for a negative integer or a
+ * value above INT64_MAX, LEN_TYPE for anything else.
+ */
+static enum lenient
+uint_of(const struct req *x, json_t *v, uint64_t *out)
+{
+	const char *s;
+	size_t n, i;
+	uint64_t u = 0;
+
+	if (json_is_integer(v)) {
+		if (json_integer_value(v) < 0)
+			return LEN_RANGE;
+		*out = (uint64_t)json_integer_value(v);
+		return LEN_OK;
+	}
+	if (!x->csc || !json_is_string(v))
+		return LEN_TYPE;
+	s = json_string_value(v);
+	n = json_string_length(v);
+	if (n == 0)
+		return LEN_TYPE;
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return LEN_TYPE;
+	if (n > 19)
+		return LEN_RANGE;
+	for (i = 0; i < n; i++)
+		u = u * 10 + (uint64_t)(s[i] - '0');
+	if (u > (uint64_t)INT64_MAX)
+		return LEN_RANGE;
+	*out = u;
+	return LEN_OK;
+}
+
+/* bool_of(x, v, out): a JSON boolean, or in the CSC dialect also the
+ * string "true" or "false". */
+static enum lenient
+bool_of(const struct req *x, json_t *v, bool *out)
+{
+	if (json_is_boolean(v)) {
+		*out = json_is_true(v);
+		return LEN_OK;
+	}
+	if (!x->csc || !json_is_string(v))
+		return LEN_TYPE;
+	if (strcmp(json_string_value(v), "true") == 0 &&
+	    json_string_length(v) == 4) {
+		*out = true;
+		return LEN_OK;
+	}
+	if (strcmp(json_string_value(v), "false") == 0 &&
+	    json_string_length(v) == 5) {
+		*out = false;
+		return LEN_OK;
+	}
+	return LEN_TYPE;
+}
+
+/*
+ * b64_of(x, s, n, out): decode the Base64 text ${s}[0..n) into x->scratch:
+ * the standard or the URL-safe alphabet (not both in one string), padding
+ * optional but correct when present, no whitespace or other bytes, zero
+ * pad bits (libsodium's decoder, constant-time). ${out} borrows from
+ * x->scratch until the next call. 0, HK_EINVAL or HK_ENOMEM.
+ */
 static int
-put_field(struct hk_mpk_writer *w, const struct net_route_field *f,
-    json_t *obj, const char *path, size_t len, const struct net_route *rt,
-    struct net_json_error *e)
+b64_of(struct req *x, const char *s, size_t n, struct hk_bytes *out)
+{
+	bool url = false, std = false, pad = n > 0 && s[n - 1] == '=';
+	size_t i, got = 0;
+	int variant, r;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '-' || s[i] == '_')
+			url = true;
+		else if (s[i] == '+' || s[i] == '/')
+			std = true;
+	}
+	if (url && std)
+		return HK_EINVAL;
+	if (url)
+		variant = pad ? sodium_base64_VARIANT_URLSAFE :
+				sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+	else
+		variant = pad ? sodium_base64_VARIANT_ORIGINAL :
+				sodium_base64_VARIANT_ORIGINAL_NO_PADDING;
+	hk_buf_reset(&x->scratch);
+	if ((r = hk_buf_reserve(&x->scratch, n / 4 * 3 + 3)) != 0)
+		return r;
+	if (sodium_base642bin(x->scratch.p, x->scratch.cap, s, n, NULL, &got,
+		NULL, variant) != 0)
+		return HK_EINVAL;
+	*out = (struct hk_bytes){x->scratch.p, got};
+	return 0;
+}
+
+static int put_map(struct req *x, const struct net_route_field *fs,
+    size_t n, json_t *obj, struct hk_mpk_writer *w);
+
+/* put_count(x, f, n): the bounds on the number of items of a list. */
+static int
+put_count(struct req *x, const struct net_route_field *f, size_t n)
+{
+	char text[64];
+
+	if (n < f->min) {
+		snprintf(text, sizeof(text), "must have at least %llu items",
+		    (unsigned long long)f->min);
+		return refuse_bad(x, f, f->few, text);
+	}
+	if (f->max != 0 && n > f->max) {
+		snprintf(text, sizeof(text), "must have at most %llu items",
+		    (unsigned long long)f->max);
+		return refuse_bad(x, f, f->many, text);
+	}
+	if (n > UINT32_MAX)
+		return refuse_bad(x, f, f->many, "has too many items");
+	return 0;
+}
+
+/* put_value(x, f, v, w): write the value ${v} (present) of body field
+ * ${f}, checked and converted by its type. */
+static int
+put_value(struct req *x, const struct net_route_field *f, json_t *v,
+    struct hk_mpk_writer *w)
+{
+	struct hk_bytes bin;
+	json_t *item;
+	enum lenient l;
+	uint64_t u = 0;
+	size_t i;
+	bool b = false;
+	int r;
+
+	switch (f->type) {
+	case NET_ROUTE_STR:
+	case NET_ROUTE_SECRET:
+	case NET_ROUTE_PEM:
+		if (!json_is_string(v))
+			return refuse_type(x, f);
+		if ((r = check_text(x, f, json_string_value(v),
+			 json_string_length(v))) != 0)
+			return r;
+		hk_mpk_put_str(w, json_string_value(v), json_string_length(v));
+		return 0;
+	case NET_ROUTE_UINT:
+		if ((l = uint_of(x, v, &u)) == LEN_TYPE)
+			return refuse_type(x, f);
+		if (l == LEN_RANGE || u < f->min || (f->max != 0 && u > f->max)) {
+			if (x->csc) {
+				why(x->e, "Invalid value for parameter %s",
+				    f->name);
+			} else if (f->max != 0) {
+				why(x->e, "field \"%s\" must be an integer "
+					  "from %llu to %llu",
+				    f->name, (unsigned long long)f->min,
+				    (unsigned long long)f->max);
+			} else {
+				why(x->e, "field \"%s\" must be an integer of "
+					  "at least %llu",
+				    f->name, (unsigned long long)f->min);
+			}
+			return HK_EINVAL;
+		}
+		hk_mpk_put_uint(w, u);
+		return 0;
+	case NET_ROUTE_BOOL:
+		if (bool_of(x, v, &b) != LEN_OK)
+			return refuse_type(x, f);
+		hk_mpk_put_bool(w, b);
+		return 0;
+	case NET_ROUTE_BIN:
+		if (!json_is_string(v))
+			return refuse_type(x, f);
+		if ((r = b64_of(x, json_string_value(v), json_string_length(v),
+			 &bin)) == HK_ENOMEM)
+			return r;
+		if (r != 0 || bin.n < f->min || (f->max != 0 && bin.n > f->max))
+			return refuse_bad(x, f, NULL,
+			    "must be Base64 of the allowed length");
+		hk_mpk_put_bin(w, bin.p, bin.n);
+		return 0;
+	case NET_ROUTE_BINLIST:
+		if (!json_is_array(v))
+			return refuse_type(x, f);
+		if ((r = put_count(x, f, json_array_size(v))) != 0)
+			return r;
+		hk_mpk_put_array(w, (uint32_t)json_array_size(v));
+		json_array_foreach (v, i, item) {
+			/* Each item: a string of non-empty Base64. */
+			if (!json_is_string(item))
+				return refuse_bad(x, f, NULL,
+				    "must hold Base64 strings");
+			if ((r = b64_of(x, json_string_value(item),
+				 json_string_length(item), &bin)) ==
+			    HK_ENOMEM)
+				return r;
+			if (r != 0 || bin.n == 0)
+				return refuse_bad(x, f, NULL,
+				    "must hold Base64 strings");
+			hk_mpk_put_bin(w, bin.p, bin.n);
+		}
+		return 0;
+	case NET_ROUTE_LIST:
+		if (!json_is_array(v))
+			return refuse_type(x, f);
+		if ((r = put_count(x, f, json_array_size(v))) != 0)
+			return r;
+		hk_mpk_put_array(w, (uint32_t)json_array_size(v));
+		json_array_foreach (v, i, item) {
+			if (!json_is_object(item))
+				return refuse_bad(x, f, NULL,
+				    "must hold objects");
+			/* An item's own refusal, or the list's CSC text. */
+			if ((r = put_map(x, f->items, f->nitems, item, w)) !=
+				0) {
+				if (r == HK_EINVAL && x->csc && f->bad != NULL)
+					why(x->e, "%s", f->bad);
+				return r;
+			}
+		}
+		return 0;
+	case NET_ROUTE_MAP:
+		if (!json_is_object(v))
+			return refuse_type(x, f);
+		return put_map(x, f->items, f->nitems, v, w);
+	case NET_ROUTE_STRLIST:
+	case NET_ROUTE_UINTLIST:
+	case NET_ROUTE_STRLISTLIST:
+		break;
+	}
+	abort(); /* a response-only type in a request schema: the table */
+}
+
+/* put_field(x, f, obj, w): write ${f}'s key and value, or nothing when an
+ * optional body field is absent. */
+static int
+put_field(struct req *x, const struct net_route_field *f, json_t *obj,
+    struct hk_mpk_writer *w)
 {
 	struct net_http_str seg = {NULL, 0};
-	json_int_t iv;
 	json_t *v;
-	int r;
 
 	switch (f->src) {
 	case NET_ROUTE_PATH:
-		if (!pattern_match(rt->pattern, path, len, f->name, &seg) ||
+		if (!pattern_match(x->rt->pattern, x->path, x->len, f->name,
+			&seg) ||
 		    seg.p == NULL || !id_ok(f->id, seg)) {
-			why(e, "path parameter \"%s\" must be %s", f->name,
+			why(x->e, "path parameter \"%s\" must be %s", f->name,
 			    id_shape(f->id));
 			return HK_EINVAL;
 		}
@@ -582,55 +1153,48 @@ put_field(struct hk_mpk_writer *w, const struct net_route_field *f,
 	case NET_ROUTE_BODY:
 		break;
 	}
-	if ((v = body_value(obj, f)) == NULL)
-		return 0;
-	switch (f->type) {
-	case NET_ROUTE_STR:
-	case NET_ROUTE_SECRET:
-	case NET_ROUTE_PEM:
-		if ((r = check_text(f, json_string_value(v),
-			 json_string_length(v), e)) != 0)
-			return r;
-		hk_mpk_put_uint(w, f->key);
-		hk_mpk_put_str(w, json_string_value(v), json_string_length(v));
-		return 0;
-	case NET_ROUTE_UINT:
-		iv = json_integer_value(v);
-		if (iv < 0 || (uint64_t)iv < f->min ||
-		    (f->max != 0 && (uint64_t)iv > f->max)) {
-			if (f->max != 0)
-				why(e, "field \"%s\" must be an integer from "
-				       "%llu to %llu",
-				    f->name, (unsigned long long)f->min,
-				    (unsigned long long)f->max);
-			else
-				why(e, "field \"%s\" must be an integer of at "
-				       "least %llu",
-				    f->name, (unsigned long long)f->min);
-			return HK_EINVAL;
-		}
-		hk_mpk_put_uint(w, f->key);
-		hk_mpk_put_uint(w, (uint64_t)iv);
-		return 0;
-	case NET_ROUTE_BOOL:
-		hk_mpk_put_uint(w, f->key);
-		hk_mpk_put_bool(w, json_is_true(v));
-		return 0;
-	case NET_ROUTE_LIST:
-		break;
-	}
-	abort(); /* a LIST in a request schema: the table is wrong */
+	if ((v = body_value(x, f, obj)) == NULL)
+		return f->required ? refuse_type(x, f) : 0;
+	hk_mpk_put_uint(w, f->key);
+	return put_value(x, f, v, w);
 }
 
-static enum net_json_type
-json_type_of(enum net_route_type t)
+/*
+ * put_map(x, fs, n, obj, w): write the map of the schema ${fs} (path
+ * parameters, constants, and the body fields of the JSON object ${obj},
+ * NULL for none), keys ascending. The strict dialect first checks ${obj}
+ * with net_json_check (unknown fields refused); the CSC dialect ignores
+ * unknown fields.
+ */
+static int
+put_map(struct req *x, const struct net_route_field *fs, size_t n,
+    json_t *obj, struct hk_mpk_writer *w)
 {
-	switch (t) {
-	case NET_ROUTE_UINT: return NET_JSON_INTEGER;
-	case NET_ROUTE_BOOL: return NET_JSON_BOOLEAN;
-	case NET_ROUTE_LIST: return NET_JSON_ARRAY;
-	default: return NET_JSON_STRING;
+	struct net_json_field jf[NET_ROUTE_MAX_FIELDS] = {{NULL, 0, false}};
+	size_t i, nbody = 0;
+	uint32_t count = 0;
+	int r;
+
+	if (n > NET_ROUTE_MAX_FIELDS)
+		abort(); /* the table is wrong */
+	if (!x->csc && obj != NULL) {
+		for (i = 0; i < n; i++)
+			if (fs[i].src == NET_ROUTE_BODY)
+				jf[nbody++] = (struct net_json_field){
+				    fs[i].name, json_type_of(fs[i].type),
+				    fs[i].required};
+		if ((r = net_json_check(obj, jf, nbody, false, x->e)) != 0)
+			return r;
 	}
+	for (i = 0; i < n; i++)
+		if (fs[i].src != NET_ROUTE_BODY ||
+		    body_value(x, &fs[i], obj) != NULL)
+			count++;
+	hk_mpk_put_map(w, count);
+	for (i = 0; i < n; i++)
+		if ((r = put_field(x, &fs[i], obj, w)) != 0)
+			return r;
+	return 0;
 }
 
 /** net_route_request(rt, path, len, body, blen, out, e): JSON -> map. */
@@ -639,44 +1203,181 @@ net_route_request(const struct net_route *rt, const char *path, size_t len,
     const uint8_t *body, size_t blen, struct hk_buf *out,
     struct net_json_error *e)
 {
-	struct net_json_field jf[NET_ROUTE_MAX_FIELDS];
+	struct req x = {rt, path, len, (rt->flags & NET_ROUTE_CSC) != 0, e,
+	    HK_BUF_INIT};
 	struct hk_buf map = HK_BUF_INIT;
 	struct hk_mpk_writer w;
-	json_t *obj = NULL;
+	json_t *obj = NULL, *uid;
 	size_t i, nbody = 0;
-	uint32_t count = 0;
 	int r;
 
-	if (rt->nreq > NET_ROUTE_MAX_FIELDS)
-		abort(); /* the table is wrong */
 	for (i = 0; i < rt->nreq; i++)
 		if (rt->req[i].src == NET_ROUTE_BODY)
-			jf[nbody++] = (struct net_json_field){rt->req[i].name,
-			    json_type_of(rt->req[i].type), rt->req[i].required};
-	/* A route without body fields takes no body, or an empty object. */
-	if ((nbody > 0 || blen > 0) &&
-	    ((r = net_json_parse(NULL, body, blen, &obj, e)) != 0 ||
-		(r = net_json_check(obj, jf, nbody, false, e)) != 0))
+			nbody++;
+	/*
+	 * Strict: a route without body fields takes no body, or an empty
+	 * object; one with fields needs an object. CSC: an empty body is
+	 * "{}", any other body must be one object.
+	 */
+	if (((x.csc && blen > 0) || (!x.csc && (nbody > 0 || blen > 0))) &&
+	    (r = net_json_parse(NULL, body, blen, &obj, e)) != 0)
 		goto out;
-	for (i = 0; i < rt->nreq; i++)
-		if (rt->req[i].src != NET_ROUTE_BODY ||
-		    body_value(obj, &rt->req[i]) != NULL)
-			count++;
+	if (x.csc && (uid = json_object_get(obj, "userID")) != NULL &&
+	    !json_is_null(uid)) {
+		/* The token is bound to its user (docs/csc-api.md). */
+		why(e, "userID parameter MUST be null");
+		r = HK_EINVAL;
+		goto out;
+	}
 	hk_mpk_writer_init(&w, &map);
-	hk_mpk_put_map(&w, count);
-	for (i = 0; i < rt->nreq; i++)
-		if ((r = put_field(&w, &rt->req[i], obj, path, len, rt, e)) !=
-		    0)
-			goto out;
+	if ((r = put_map(&x, rt->req, rt->nreq, obj, &w)) != 0)
+		goto out;
 	if ((r = hk_mpk_writer_status(&w)) != 0) {
-		why(e, "request text is not UTF-8");
+		if (r == HK_EINVAL)
+			why(e, x.csc ? "Invalid parameter: text is not UTF-8" :
+				       "request text is not UTF-8");
 		goto out;
 	}
 	r = hk_buf_put(out, map.p, map.len);
 out:
 	json_decref(obj);
+	hk_buf_release(&x.scratch);
 	hk_buf_release(&map); /* wiped: it may hold a PIN */
 	return r;
+}
+
+/* ---- authorization ------------------------------------------------------- */
+
+static const char basic_challenge[] =
+    "WWW-Authenticate: Basic realm=\"hanko signer\", charset=\"UTF-8\"\r\n";
+static const char bearer_challenge[] = "WWW-Authenticate: Bearer\r\n";
+static const char bearer_invalid[] =
+    "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n";
+
+/* scheme(v, n, name, rest): ${v} is the auth-scheme ${name}
+ * (case-insensitive), one or more spaces, then ${rest} (non-empty). */
+static bool
+scheme(const char *v, size_t n, const char *name, struct net_http_str *rest)
+{
+	size_t nl = strlen(name), i;
+
+	if (n <= nl || strncasecmp(v, name, nl) != 0 || v[nl] != ' ')
+		return false;
+	for (i = nl; i < n && v[i] == ' '; i++)
+		;
+	*rest = (struct net_http_str){v + i, n - i};
+	return rest->len > 0;
+}
+
+static bool
+alnum(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9');
+}
+
+/* b64_shape(s): standard Base64 with its padding: 4k characters of the
+ * alphabet, at most two '=' at the end only. */
+static bool
+b64_shape(struct net_http_str s)
+{
+	size_t i = 0, pad = 0;
+
+	if (s.len == 0 || s.len % 4 != 0)
+		return false;
+	while (i < s.len && (alnum(s.p[i]) || s.p[i] == '+' || s.p[i] == '/'))
+		i++;
+	while (i < s.len && s.p[i] == '=' && pad < 2) {
+		i++;
+		pad++;
+	}
+	return i == s.len;
+}
+
+/* b64token(s): RFC 6750's b64token: 1*(ALPHA / DIGIT / "-" / "." / "_" /
+ * "~" / "+" / "/") *"=". */
+static bool
+b64token(struct net_http_str s)
+{
+	size_t i = 0;
+
+	/* strchr finds the terminating NUL too: test for it first. */
+	while (i < s.len && s.p[i] != '\0' &&
+	    (alnum(s.p[i]) || strchr("-._~+/", s.p[i]) != NULL))
+		i++;
+	if (i == 0)
+		return false;
+	while (i < s.len && s.p[i] == '=')
+		i++;
+	return i == s.len;
+}
+
+/** net_route_auth(rt, present, value, len, out): the header's shape. */
+int
+net_route_auth(const struct net_route *rt, bool present, const char *value,
+    size_t len, struct net_route_refusal *out)
+{
+	struct net_http_str rest;
+
+	if ((rt->flags & NET_ROUTE_NEED_BASIC) != 0 &&
+	    (!present || !scheme(value, len, "Basic", &rest) ||
+		!b64_shape(rest))) {
+		*out = (struct net_route_refusal){401, "invalid_request",
+		    "Malformed authentication parameter.", basic_challenge};
+		return HK_EAUTH;
+	}
+	if ((rt->flags & NET_ROUTE_NEED_BEARER) != 0 && !present) {
+		*out = (struct net_route_refusal){401, "invalid_token",
+		    "Missing access token", bearer_challenge};
+		return HK_EAUTH;
+	}
+	if ((rt->flags & NET_ROUTE_NEED_BEARER) != 0 &&
+	    (!scheme(value, len, "Bearer", &rest) || !b64token(rest))) {
+		*out = (struct net_route_refusal){400, "invalid_request",
+		    "Malformed authentication parameter.", NULL};
+		return HK_EAUTH;
+	}
+	return 0;
+}
+
+/** net_route_challenge(rt): WWW-Authenticate for a 401 of the core. */
+const char *
+net_route_challenge(const struct net_route *rt)
+{
+	if ((rt->flags & NET_ROUTE_BASIC) != 0)
+		return basic_challenge;
+	if ((rt->flags & NET_ROUTE_NEED_BEARER) != 0)
+		return bearer_invalid;
+	return NULL;
+}
+
+/* Namespaces whose unknown paths answer with their API's own 404. */
+static const struct {
+	const char *prefix;
+	unsigned listeners;
+	const char *error, *description;
+} namespaces[] = {
+    {CSC_V2 "/", SIGN, "invalid_request", "Unknown method"},
+};
+
+/** net_route_not_found(path, len, listener, error, description): 404. */
+void
+net_route_not_found(const char *path, size_t len, unsigned listener,
+    const char **error, const char **description)
+{
+	size_t i, pl;
+
+	for (i = 0; i < NELEM(namespaces); i++) {
+		pl = strlen(namespaces[i].prefix);
+		if ((namespaces[i].listeners & listener) != 0 && len >= pl &&
+		    memcmp(path, namespaces[i].prefix, pl) == 0) {
+			*error = namespaces[i].error;
+			*description = namespaces[i].description;
+			return;
+		}
+	}
+	*error = "not_found";
+	*description = "no such resource";
 }
 
 /* ---- responses ----------------------------------------------------------- */
@@ -693,14 +1394,51 @@ field_by_key(const struct net_route_field *fs, size_t n, uint64_t key)
 }
 
 static int map_to_json(struct hk_mpk_reader *r,
-    const struct net_route_field *fs, size_t n, json_t *obj,
+    const struct net_route_field *fs, size_t n, bool csc, json_t *obj,
     const char **why_out);
 
-/* value_to_json(r, f, out, why): read one value of field ${f}. */
+/* b64_json(p, n, out): standard padded Base64 of ${p}[0..n) as a JSON
+ * string. */
+static int
+b64_json(const uint8_t *p, size_t n, json_t **out)
+{
+	size_t len = sodium_base64_ENCODED_LEN(n,
+	    sodium_base64_VARIANT_ORIGINAL);
+	char *text;
+
+	if ((text = malloc(len)) == NULL)
+		return HK_ENOMEM;
+	sodium_bin2base64(text, len, p, n, sodium_base64_VARIANT_ORIGINAL);
+	*out = json_stringn(text, len - 1);
+	sodium_memzero(text, len);
+	free(text);
+	return *out != NULL ? 0 : HK_ENOMEM;
+}
+
+/* item_field(f): the schema of one item of the array field ${f}. */
+static struct net_route_field
+item_field(const struct net_route_field *f)
+{
+	struct net_route_field it = *f;
+
+	it.required = true; /* no nil items */
+	switch (f->type) {
+	case NET_ROUTE_LIST: it.type = NET_ROUTE_MAP; break;
+	case NET_ROUTE_STRLIST: it.type = NET_ROUTE_STR; break;
+	case NET_ROUTE_BINLIST: it.type = NET_ROUTE_BIN; break;
+	case NET_ROUTE_UINTLIST: it.type = NET_ROUTE_UINT; break;
+	case NET_ROUTE_STRLISTLIST: it.type = NET_ROUTE_STRLIST; break;
+	default: abort();
+	}
+	return it;
+}
+
+/* value_to_json(r, f, csc, out, why): read one value of field ${f}. */
 static int
 value_to_json(struct hk_mpk_reader *r, const struct net_route_field *f,
-    json_t **out, const char **why_out)
+    bool csc, json_t **out, const char **why_out)
 {
+	struct net_route_field it;
 	struct hk_bytes s;
 	enum hk_mpk_kind kind;
 	json_t *arr = NULL, *item = NULL;
@@ -733,6 +1471,16 @@ value_to_json(struct hk_mpk_reader *r, const struct net_route_field *f,
 		if ((*out = json_stringn((const char *)s.p, s.n)) == NULL)
 			return HK_ENOMEM;
 		return 0;
+	case NET_ROUTE_BIN:
+		if (kind != HK_MPK_BIN || hk_mpk_get_bin(r, &s) != 0) {
+			*why_out = "a bin field of the answer is not a bin";
+			return HK_EPROTO;
+		}
+		if (f->max != 0 && s.n > f->max) {
+			*why_out = "a bin field of the answer is too long";
+			return HK_EPROTO;
+		}
+		return b64_json(s.p, s.n, out);
 	case NET_ROUTE_UINT:
 		if (kind != HK_MPK_UINT || hk_mpk_get_uint(r, &u) != 0 ||
 		    u > (uint64_t)INT64_MAX) {
@@ -751,43 +1499,50 @@ value_to_json(struct hk_mpk_reader *r, const struct net_route_field *f,
 		}
 		*out = json_boolean(b);
 		return 0;
+	case NET_ROUTE_MAP:
+		if ((*out = json_object()) == NULL)
+			return HK_ENOMEM;
+		if ((rc = map_to_json(r, f->items, f->nitems, csc, *out,
+			 why_out)) != 0) {
+			json_decref(*out);
+			*out = NULL;
+		}
+		return rc;
 	case NET_ROUTE_LIST:
+	case NET_ROUTE_STRLIST:
+	case NET_ROUTE_BINLIST:
+	case NET_ROUTE_UINTLIST:
+	case NET_ROUTE_STRLISTLIST:
 		break;
 	}
 	if (kind != HK_MPK_ARRAY || hk_mpk_get_array(r, &cnt) != 0) {
 		*why_out = "a list field of the answer is not an array";
 		return HK_EPROTO;
 	}
+	it = item_field(f);
 	if ((arr = json_array()) == NULL)
 		return HK_ENOMEM;
 	for (i = 0; i < cnt; i++) {
-		if ((item = json_object()) == NULL) {
-			rc = HK_ENOMEM;
-			goto bad;
-		}
-		if ((rc = map_to_json(r, f->items, f->nitems, item, why_out)) !=
-			0)
+		if ((rc = value_to_json(r, &it, csc, &item, why_out)) != 0)
 			goto bad;
 		if (json_array_append_new(arr, item) != 0) {
-			item = NULL;
 			rc = HK_ENOMEM;
 			goto bad;
 		}
-		item = NULL;
 	}
 	*out = arr;
 	return 0;
 bad:
-	json_decref(item);
 	json_decref(arr);
 	return rc;
 }
 
-/* map_to_json(r, fs, n, obj, why): read one map of the schema ${fs} into
- * ${obj} (members in key order). */
+/* map_to_json(r, fs, n, csc, obj, why): read one map of the schema ${fs}
+ * into ${obj} (members in key order; on CSC routes a nil optional field
+ * is left out). */
 static int
 map_to_json(struct hk_mpk_reader *r, const struct net_route_field *fs,
-    size_t n, json_t *obj, const char **why_out)
+    size_t n, bool csc, json_t *obj, const char **why_out)
 {
 	const struct net_route_field *f;
 	uint64_t key, prev = 0;
@@ -813,11 +1568,15 @@ map_to_json(struct hk_mpk_reader *r, const struct net_route_field *fs,
 				   "schema";
 			return HK_EPROTO;
 		}
-		if ((rc = value_to_json(r, f, &v, why_out)) != 0)
+		if ((rc = value_to_json(r, f, csc, &v, why_out)) != 0)
 			return rc;
+		seen[f - fs] = true;
+		if (csc && json_is_null(v)) {
+			json_decref(v);
+			continue;
+		}
 		if (json_object_set_new(obj, f->name, v) != 0)
 			return HK_ENOMEM;
-		seen[f - fs] = true;
 	}
 	for (i = 0; i < n; i++)
 		if (fs[i].required && !seen[i]) {
@@ -827,7 +1586,8 @@ map_to_json(struct hk_mpk_reader *r, const struct net_route_field *fs,
 	return 0;
 }
 
-/* The error code the contract pairs with each error status. */
+/* The error code the admin and signer contract pairs with each error
+ * status. */
 static const char *
 error_code(uint64_t status)
 {
@@ -845,6 +1605,50 @@ error_code(uint64_t status)
 	return NULL;
 }
 
+/* The status and code pairs of the core's CSC errors (docs/csc-api.md
+ * "Errors the core returns"). */
+static const struct {
+	uint64_t status;
+	const char *code;
+} csc_errors[] = {
+    {400, "invalid_request"},
+    {400, "invalid_authentication_data"},
+    {400, "authentication_error"},
+    {401, "invalid_token"},
+    {503, "temporarily_unavailable"},
+};
+
+/* error_status(rt, status): is ${status} an error status of ${rt}'s
+ * contract? */
+static bool
+error_status(const struct net_route *rt, uint64_t status)
+{
+	size_t i;
+
+	if ((rt->flags & NET_ROUTE_CSC) == 0)
+		return error_code(status) != NULL;
+	for (i = 0; i < NELEM(csc_errors); i++)
+		if (csc_errors[i].status == status)
+			return true;
+	return false;
+}
+
+/* error_pair(rt, status, code): does the contract pair ${code} with
+ * ${status}? */
+static bool
+error_pair(const struct net_route *rt, uint64_t status, const char *code)
+{
+	size_t i;
+
+	if ((rt->flags & NET_ROUTE_CSC) == 0)
+		return strcmp(error_code(status), code) == 0;
+	for (i = 0; i < NELEM(csc_errors); i++)
+		if (csc_errors[i].status == status &&
+		    strcmp(csc_errors[i].code, code) == 0)
+			return true;
+	return false;
+}
+
 static const struct net_route_field error_fields[] = {
     {.name = "error", .key = 1, .type = NET_ROUTE_STR, .required = true,
 	.max = 64},
@@ -858,25 +1662,26 @@ net_route_response(const struct net_route *rt, uint64_t status,
     struct hk_bytes body, struct hk_buf *out, const char **why_out)
 {
 	struct hk_mpk_reader r;
-	const char *code = NULL;
+	bool ok, csc = (rt->flags & NET_ROUTE_CSC) != 0;
 	json_t *obj = NULL;
 	size_t need;
 	int rc;
 
 	*why_out = "";
-	if (status != 200 && status != 201 && status != 202 &&
-	    (code = error_code(status)) == NULL) {
+	ok = rt->status != 0 ? status == (uint64_t)rt->status :
+			       status == 200 || status == 201 || status == 202;
+	if (!ok && !error_status(rt, status)) {
 		*why_out = "the answer's status is not in the contract";
 		return HK_EPROTO;
 	}
 	if ((obj = json_object()) == NULL)
 		return HK_ENOMEM;
 	hk_mpk_reader_init(&r, body.p, body.n);
-	if (code == NULL)
-		rc = map_to_json(&r, rt->resp, rt->nresp, obj, why_out);
+	if (ok)
+		rc = map_to_json(&r, rt->resp, rt->nresp, csc, obj, why_out);
 	else
-		rc = map_to_json(&r, error_fields, NELEM(error_fields), obj,
-		    why_out);
+		rc = map_to_json(&r, error_fields, NELEM(error_fields), false,
+		    obj, why_out);
 	if (rc != 0)
 		goto out;
 	if (r.p != r.end) {
@@ -884,12 +1689,15 @@ net_route_response(const struct net_route *rt, uint64_t status,
 		rc = HK_EPROTO;
 		goto out;
 	}
-	if (code != NULL &&
-	    strcmp(json_string_value(json_object_get(obj, "error")), code) !=
-		0) {
+	if (!ok && !error_pair(rt, status,
+		       json_string_value(json_object_get(obj, "error")))) {
 		*why_out =
 		    "the answer's code (key 1) does not match its status";
 		rc = HK_EPROTO;
+		goto out;
+	}
+	if (status == 204) {
+		rc = 0; /* no body */
 		goto out;
 	}
 	/* Into ${out} directly: jansson's own buffer would not be wiped. */

@@ -14,7 +14,8 @@
 # and subject the core sees), the Authorization header reaching the core
 # and never the log, max_connections, SIGTERM with a request in flight,
 # the core closing or breaking the channel, a 1,000-connection load and the
-# same scaled down under valgrind. Prints TAP.
+# same scaled down under valgrind; the admin/signer API and the CSC v2 API
+# (docs/csc-api.md) route by route. Prints TAP.
 . "$(dirname "$0")/lib.sh"
 BIN=$BUILD/tests/tools/front_harness
 VALGRIND="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
@@ -118,6 +119,7 @@ if start A --header 2 --body 2 --idle 3 --core-timeout-ms 1500 \
 	client tls "$SPORT" "$APORT"
 	client timeouts "$SPORT" 2 2 3 1500
 	client api "$SPORT" "$APORT"
+	client csc "$SPORT" "$APORT"
 	client cli "${HK_WRAP:-} $BUILD/bin/hanko" "$SPORT" "$APORT"
 
 	# curl, a third independent client.
@@ -164,6 +166,13 @@ if start A --header 2 --body 2 --idle 3 --core-timeout-ms 1500 \
 	leaked=$(grep -cFf "$T/api-secrets.txt" "$T/A.log" 2>/dev/null)
 	check "no secret of the admin and signer API appears in the front's log" \
 	    [ -s "$T/api-secrets.txt" -a "${leaked:-1}" = 0 ]
+	# The CSC routes: bearer tokens, Basic login passwords, PINs, OTPs and
+	# SADs crossed the front both ways, and none is in its log.
+	leaked=$(grep -cFf "$T/csc-secrets.txt" "$T/A.log" 2>/dev/null)
+	check "no token, password, PIN, OTP or SAD of the CSC API appears in the front's log" \
+	    [ -s "$T/csc-secrets.txt" -a "${leaked:-1}" = 0 ]
+	check "CSC requests are logged like the others (path, status)" \
+	    grep -Eq ' listener=signing peer=[^ ]+ cert=- method=POST path=/csc/v2/signatures/signHash status=200 ' "$T/A.log"
 	check "answers outside a route's schema are logged as 502 causes" \
 	    grep -q "refused: the answer has a key outside the route's schema" "$T/A.log"
 fi

@@ -1148,6 +1148,356 @@ def cmd_cli(hanko, sport, aport):
 
 
 # ---------------------------------------------------------------------------
+# The CSC v2 API (docs/csc-api.md) through the front to the fake core.
+# Expected values are written out here from the contract and the fake
+# core's canned answers (front_harness.c), not from the route table.
+def b64(b):
+    return __import__("base64").b64encode(b).decode()
+
+
+def b64url(b):
+    return __import__("base64").urlsafe_b64encode(b).decode().rstrip("=")
+
+
+C_ = "/csc/v2"
+CSC_A = "c-00000000000000c1"
+CSC_B = "c-00000000000000c2"
+ES256 = "1.2.840.10045.4.3.2"
+PSS = "1.2.840.113549.1.1.10"
+SHA256 = "2.16.840.1.101.3.4.2.1"
+CSC_TOKEN = "CSC-TOKEN-S3CRET-" + os.urandom(8).hex()
+BEARER = "Bearer " + CSC_TOKEN
+CSC_PW = "LOGIN-PW-S3CRET-" + os.urandom(4).hex()
+LOGIN = "Basic " + b64((BASIC_USER + ":" + CSC_PW).encode())
+CSC_PIN = "CSC-PIN-S3CRET-" + os.urandom(4).hex()
+CSC_OTP = "CSC-OTP-" + os.urandom(4).hex()
+SAD_IN = "SAD-IN-S3CRET-" + os.urandom(8).hex()
+ISSUED = ["tok-FAKE-access-token-0001", "SAD-FAKE-authorized-1",
+          "SAD-FAKE-extended-2"]
+H1 = hashlib.sha256(b"document 1").digest()
+H2 = hashlib.sha256(b"document 2").digest()
+H3 = hashlib.sha256(b"document 3").digest()
+PSS_PARAMS = bytes.fromhex("300d06096086480165030402010500")
+CSC_INFO = {
+    "specs": "2.0.0.2", "name": "Hanko",
+    "logo": "https://hanko.test/logo.png", "region": "JP", "lang": "en-US",
+    "description": "Hanko remote signing (fake core)",
+    "authType": ["basic"],
+    "methods": ["auth/login", "auth/revoke", "credentials/list",
+                "credentials/info", "credentials/authorize",
+                "credentials/extendTransaction", "signatures/signHash"],
+    "signAlgorithms": {"algos": [ES256, "1.2.840.113549.1.1.11"]},
+    "signature_formats": {"formats": ["C"],
+                          "envelope_properties": [["Detached",
+                                                   "Attached"]]},
+    "conformance_levels": []}
+CRED_INFO = {
+    "description": "Taro's signing key",
+    "key": {"status": "enabled", "algo": [ES256], "len": 256,
+            "curve": "1.2.840.10045.3.1.7"},
+    "cert": {"status": "valid",
+             "certificates": [b64(bytes.fromhex("308201fb")),
+                              b64(bytes.fromhex("308201feff"))],
+             "issuerDN": "CN=Hanko Test CA",
+             "subjectDN": "CN=Taro Yamada,O=Example KK,C=JP",
+             "serialNumber": "5aac41cd8fa22b953640",
+             "validFrom": "20240101000000Z", "validTo": "20260101000000Z"},
+    "auth": {"mode": "explicit", "expression": "PIN AND OTP",
+             "objects": [{"type": "Password", "id": "PIN", "format": "N",
+                          "label": "PIN"},
+                         {"type": "Password", "id": "OTP", "format": "N",
+                          "label": "OTP", "generator": "totp"}]},
+    "SCAL": "2", "multisign": 5, "lang": "en-US", "hanko_level": 2}
+
+
+def binrec(b):
+    return "bin:" + b.hex()
+
+
+# (method, path, JSON body or None, Authorization, IPC type, body the core
+#  must receive, Authorization the core must receive, status, JSON the
+#  client must receive (None: no body))
+CSC_API = [
+    ("GET", C_ + "/info", None, None, 50, {}, "-", 200, CSC_INFO),
+    # Authorization is not forwarded on info; lang and userID: null are
+    # ignored.
+    ("POST", C_ + "/info", {"lang": "en-US", "userID": None},
+     "Bearer not-for-info", 50, {}, "-", 200, CSC_INFO),
+    ("POST", C_ + "/auth/login",
+     {"rememberMe": "true", "clientData": "login-1"}, LOGIN, 51,
+     {"1": True, "2": "login-1"}, LOGIN, 200,
+     {"access_token": ISSUED[0], "expires_in": 28800}),
+    ("POST", C_ + "/auth/revoke",
+     {"token": CSC_TOKEN, "token_type_hint": "access_token"}, BEARER, 52,
+     {"1": CSC_TOKEN, "2": "access_token"}, BEARER, 204, None),
+    ("POST", C_ + "/credentials/list", {}, BEARER, 53, {}, BEARER, 200,
+     {"credentialIDs": [CSC_A, CSC_B]}),
+    ("POST", C_ + "/credentials/list",
+     {"credentialInfo": True, "certInfo": "true", "authInfo": True,
+      "onlyValid": "false", "certificates": "chain", "userID": None,
+      "lang": "en-US", "clientData": ""}, BEARER, 53,
+     {"1": True, "2": "chain", "3": True, "4": True, "5": False}, BEARER,
+     200, {"credentialIDs": [CSC_A, CSC_B],
+           "credentialInfos": [dict(CRED_INFO, credentialID=CSC_A)],
+           "onlyValid": False}),
+    ("POST", C_ + "/credentials/info",
+     {"credentialID": CSC_A, "certificates": "chain", "certInfo": True,
+      "authInfo": "true", "lang": "ja"}, BEARER, 54,
+     {"1": CSC_A, "2": "chain", "3": True, "4": True}, BEARER, 200,
+     CRED_INFO),
+    # numSignatures as a string, one hash in each alphabet (URL without
+    # padding), an out-of-band object, extra fields.
+    ("POST", C_ + "/credentials/authorize",
+     {"credentialID": CSC_A, "numSignatures": "2",
+      "hashes": [b64(H1), b64url(H2)], "hashAlgorithmOID": SHA256,
+      "authData": [{"id": "PIN", "value": CSC_PIN},
+                   {"id": "OTP", "value": CSC_OTP}, {"id": "PUSH"}],
+      "description": "Contract 42", "clientData": "",
+      "operationMode": "S", "userID": None}, BEARER, 55,
+     {"1": CSC_A, "2": 2, "3": [binrec(H1), binrec(H2)], "4": SHA256,
+      "5": [{"1": "PIN", "2": CSC_PIN}, {"1": "OTP", "2": CSC_OTP},
+            {"1": "PUSH"}], "6": "Contract 42"}, BEARER, 200,
+     {"SAD": ISSUED[1], "expiresIn": 300}),
+    ("POST", C_ + "/credentials/extendTransaction",
+     {"credentialID": CSC_A, "SAD": SAD_IN, "hashes": [b64url(H3)],
+      "hashAlgorithmOID": SHA256, "clientData": "nested-2"}, BEARER, 56,
+     {"1": CSC_A, "2": SAD_IN, "3": [binrec(H3)], "4": SHA256,
+      "5": "nested-2"}, BEARER, 200, {"SAD": ISSUED[2], "expiresIn": 300}),
+    ("POST", C_ + "/signatures/signHash",
+     {"credentialID": CSC_A, "SAD": SAD_IN, "hashes": [b64(H1), b64(H2)],
+      "hashAlgorithmOID": SHA256, "signAlgo": ES256, "signAlgoParams": "",
+      "clientData": "tx-9"}, BEARER, 57,
+     {"1": CSC_A, "2": SAD_IN, "3": [binrec(H1), binrec(H2)],
+      "4": SHA256, "5": ES256, "7": "tx-9"}, BEARER, 200,
+     {"signatures": [b64(b"sig:" + H1), b64(b"sig:" + H2)],
+      "hanko_seqs": [100, 101]}),
+    ("POST", C_ + "/signatures/signHash",
+     {"credentialID": CSC_A, "SAD": SAD_IN, "hashes": [b64url(H3) + "="],
+      "signAlgo": PSS, "signAlgoParams": b64(PSS_PARAMS)}, BEARER, 57,
+     {"1": CSC_A, "2": SAD_IN, "3": [binrec(H3)], "5": PSS,
+      "6": binrec(PSS_PARAMS)}, BEARER, 200,
+     {"signatures": [b64(b"sig:" + H3)], "hanko_seqs": [100]}),
+]
+
+
+def csc_call(port, method, path, body=None, auth=None, raw=None,
+             cert=None):
+    """One request; (status, response, raw body bytes)."""
+    c = http.client.HTTPSConnection(HOST, port, context=ctx(cert),
+                                    timeout=10)
+    h = {}
+    if auth:
+        h["Authorization"] = auth
+    data = raw if raw is not None else (
+        json.dumps(body).encode() if body is not None else None)
+    if data is not None:
+        h["Content-Type"] = "application/json"
+    c.request(method, path, body=data, headers=h)
+    r = c.getresponse()
+    b = r.read()
+    c.close()
+    return r.status, r, b
+
+
+def cmd_csc(sport, aport):
+    """Every CSC route of docs/csc-api.md end to end: what the core
+    receives and what the client gets; refusals send nothing; the core's
+    CSC errors pass through, others become 502; unknown CSC names 404."""
+    for method, path, body, auth, typ, want_rec, want_auth, want_st, \
+            want_json in CSC_API:
+        st, r, b = csc_call(sport, method, path, body, auth)
+        rec = record_of(r.getheader("X-Request-Id"))
+        what = "%s %s (%s)" % (method, path, ", ".join(sorted(body or {})))
+        if want_json is None:
+            ok = st == want_st and b == b"" and \
+                r.getheader("Content-Length") is None and \
+                r.getheader("Content-Type") is None
+        else:
+            try:
+                j = json.loads(b)
+            except ValueError:
+                j = None
+            ok = st == want_st and j == want_json and \
+                r.getheader("Content-Type") == "application/json"
+        result(ok, "%s: %d and exactly the contract's JSON%s" %
+               (what, want_st, " (no body)" if want_json is None else ""),
+               "%s %r" % (st, b[:400]))
+        ok = rec is not None and rec[0] == str(typ) and \
+            rec[1] == "signing" and rec[4] == want_rec and \
+            rec[3] == want_auth and rec[2] == "-"
+        result(ok, "%s: the core receives type %d on the signing listener "
+               "with exactly the keys and values %s and %s" %
+               (what, typ, sorted(want_rec),
+                "the Authorization value as sent" if want_auth != "-"
+                else "no Authorization"), repr(rec))
+        n0 = len(records())
+        st2, _, b2 = csc_call(aport, method, path, body, auth,
+                              cert="admin")
+        result(st2 == 404 and json.loads(b2) == {
+            "error": "not_found", "error_description": "no such resource"}
+            and len(records()) == n0,
+            "%s on the admin listener: 404 not_found, nothing sent to the "
+            "core" % what, "%s %r" % (st2, b2))
+
+    # Refusals by the front: nothing reaches the core.
+    basic_ch = 'Basic realm="hanko signer", charset="UTF-8"'
+    az = {"credentialID": CSC_A, "numSignatures": 1,
+          "hashes": [b64(H1)], "hashAlgorithmOID": SHA256}
+    sh = {"credentialID": CSC_A, "SAD": SAD_IN, "hashes": [b64(H1)],
+          "signAlgo": ES256}
+    malformed = "Malformed authentication parameter."
+    refusals = [
+        # (path, body or raw bytes, Authorization, status, error,
+        #  description, WWW-Authenticate, what)
+        ("/auth/login", {}, None, 401, "invalid_request", malformed,
+         basic_ch, "login without Authorization"),
+        ("/auth/login", {}, BEARER, 401, "invalid_request", malformed,
+         basic_ch, "login with a Bearer token"),
+        ("/auth/login", {}, "Basic " + CSC_PIN, 401, "invalid_request",
+         malformed, basic_ch, "login with Basic that is not Base64"),
+        ("/credentials/list", {}, None, 401, "invalid_token",
+         "Missing access token", "Bearer", "list without Authorization"),
+        ("/signatures/signHash", sh, None, 401, "invalid_token",
+         "Missing access token", "Bearer", "signHash without a token"),
+        ("/credentials/list", {}, LOGIN, 400, "invalid_request", malformed,
+         None, "list with Basic instead of Bearer"),
+        ("/signatures/signHash", sh, "Bearer " + CSC_PIN + " x", 400,
+         "invalid_request", malformed, None,
+         "a Bearer value that is not one b64token"),
+        ("/credentials/info", {"credentialID": CSC_A, "userID": "s-1"},
+         BEARER, 400, "invalid_request", "userID parameter MUST be null",
+         None, "a non-null userID"),
+        ("/credentials/info", {"credentialID": 42}, BEARER, 400,
+         "invalid_request",
+         "Missing (or invalid type) string parameter credentialID", None,
+         "credentialID not a string"),
+        ("/credentials/list", {"certificates": "all"}, BEARER, 400,
+         "invalid_request", "Invalid parameter certificates", None,
+         "certificates not none/single/chain"),
+        ("/auth/revoke", {}, BEARER, 400, "invalid_request",
+         "Missing (or invalid type) string parameter token", None,
+         "revoke without token"),
+        ("/credentials/authorize", dict(az, numSignatures="one"), BEARER,
+         400, "invalid_request",
+         "Missing (or invalid type) integer parameter numSignatures", None,
+         "numSignatures not digits"),
+        ("/credentials/authorize", dict(az, numSignatures=0), BEARER, 400,
+         "invalid_request", "Invalid value for parameter numSignatures",
+         None, "numSignatures 0"),
+        ("/credentials/authorize", dict(az, hashes=[]), BEARER, 400,
+         "invalid_request", "Empty hash array", None, "an empty hash array"),
+        ("/credentials/authorize", dict(az, hashes=["AA"] * 1025), BEARER,
+         400, "invalid_request", "Too many hashes", None, "1025 hashes"),
+        ("/credentials/authorize", dict(az, hashes=[b64(H1)[:-2] + " ="]),
+         BEARER, 400, "invalid_request",
+         "Invalid Base64 hash string parameter", None,
+         "a hash with a space"),
+        ("/credentials/authorize",
+         dict(az, authData=[{"id": "PIN", "value": 4711}]), BEARER, 400,
+         "invalid_request", "Invalid parameter authData", None,
+         "a PIN value that is not a string"),
+        ("/signatures/signHash", dict(sh, signAlgoParams="%%" + CSC_PIN),
+         BEARER, 400, "invalid_request", "Invalid parameter signAlgoParams",
+         None, "signAlgoParams not Base64"),
+        ("/signatures/signHash", {k: v for k, v in sh.items() if k != "SAD"},
+         BEARER, 400, "invalid_request",
+         "Missing (or invalid type) string parameter SAD", None,
+         "signHash without SAD"),
+        ("/signatures/signHash", b'{"SAD":"' + SAD_IN.encode() + b'"',
+         BEARER, 400, "invalid_request", None, None, "a body that is not "
+         "JSON"),
+        ("/signatures/signDoc", {}, BEARER, 404, "invalid_request",
+         "Unknown method", None, "signatures/signDoc (not served)"),
+        ("/oauth2/token", {}, None, 404, "invalid_request", "Unknown method",
+         None, "oauth2/token (not served)"),
+        ("/credentials/sendOTP", {}, BEARER, 404, "invalid_request",
+         "Unknown method", None, "credentials/sendOTP (not served)"),
+        ("/", {}, None, 404, "invalid_request", "Unknown method", None,
+         "/csc/v2/ itself"),
+    ]
+    for path, body, auth, want, code, desc, chal, what in refusals:
+        n0 = len(records())
+        raw = body if isinstance(body, bytes) else None
+        st, r, b = csc_call(sport, "POST", C_ + path,
+                            None if raw else body, auth, raw=raw)
+        try:
+            j = json.loads(b)
+        except ValueError:
+            j = {}
+        ok = st == want and set(j) == {"error", "error_description"} and \
+            j["error"] == code and (desc is None or
+                                    j["error_description"] == desc) and \
+            len(records()) == n0 and \
+            r.getheader("WWW-Authenticate") == chal and \
+            r.getheader("Connection") == "close"
+        leak = [s for s in (CSC_PIN, SAD_IN, CSC_TOKEN) if s in b.decode()]
+        result(ok and not leak, "%s: %d %s \"%s\"%s, nothing sent to the "
+               "core" % (what, want, code, desc or "...",
+                         " with WWW-Authenticate: " + chal if chal else ""),
+               "%s %r %r leak=%r" % (st, b, r.getheader("WWW-Authenticate"),
+                                     leak))
+    for method, path, allow in [("GET", "/signatures/signHash", "POST"),
+                                ("PUT", "/info", "GET, POST"),
+                                ("DELETE", "/auth/login", "POST")]:
+        n0 = len(records())
+        st, r, b = csc_call(sport, method, C_ + path, auth=BEARER)
+        result(st == 405 and r.getheader("Allow") == allow and
+               len(records()) == n0,
+               "%s %s: 405 with Allow: %s" % (method, C_ + path, allow),
+               "%s %r" % (st, r.getheader("Allow")))
+
+    # The core's CSC errors pass through, with the Bearer challenge on 401.
+    signhash = CSC_API[-2]
+    for code, status in [("invalid_request", 400),
+                         ("invalid_authentication_data", 400),
+                         ("authentication_error", 400),
+                         ("invalid_token", 401),
+                         ("temporarily_unavailable", 503)]:
+        steer("csc-" + code)
+        st, r, b = csc_call(sport, "POST", signhash[1], signhash[2], BEARER)
+        want_ch = 'Bearer error="invalid_token"' if status == 401 else None
+        result(st == status and json.loads(b) == {
+            "error": code, "error_description": "fake core error " + code}
+            and r.getheader("WWW-Authenticate") == want_ch,
+            "core answers %d %s: the client gets it%s" %
+            (status, code, " with WWW-Authenticate: " + want_ch
+             if want_ch else ""), "%s %r %r" %
+            (st, b, r.getheader("WWW-Authenticate")))
+    steer("csc-authentication_error")
+    st, r, b = csc_call(sport, "POST", C_ + "/auth/login", {}, LOGIN)
+    result(st == 400 and json.loads(b)["error"] == "authentication_error",
+           "auth/login: the core's 400 authentication_error passes",
+           "%s %r" % (st, b))
+    steer("csc-invalid_token")
+    st, r, b = csc_call(sport, "POST", C_ + "/auth/login", {}, LOGIN)
+    result(st == 401 and r.getheader("WWW-Authenticate") == basic_ch,
+           "auth/login: a 401 of the core carries the Basic challenge",
+           "%s %r" % (st, r.getheader("WWW-Authenticate")))
+    # Anything else is 502, never passed through.
+    for word, path, body in [
+            ("status-409", signhash[1], signhash[2]),
+            ("status-401", signhash[1], signhash[2]),
+            ("status-503", signhash[1], signhash[2]),
+            ("status-500", C_ + "/credentials/list", {}),
+            ("badcode", signhash[1], signhash[2]),
+            ("badkey", C_ + "/credentials/info", {"credentialID": CSC_A}),
+            ("badkey", C_ + "/auth/revoke", {"token": CSC_TOKEN}),
+            ("badtype", C_ + "/credentials/list", {}),
+            ("missing", C_ + "/credentials/authorize", az),
+            ("missing", C_ + "/auth/revoke", {"token": CSC_TOKEN})]:
+        steer(word)
+        st, r, b = csc_call(sport, "POST", path, body, BEARER)
+        result(st == 502 and json_error(b, "bad_gateway") and
+               b"surprise" not in b,
+               "the core's answer outside CSC's contract (%s on %s): 502" %
+               (word, path), "%s %r" % (st, b))
+    with open(os.path.join(D, "csc-secrets.txt"), "w") as f:
+        f.write("\n".join([CSC_TOKEN, CSC_PW, LOGIN.split(" ")[1], CSC_PIN,
+                           CSC_OTP, SAD_IN] + ISSUED) + "\n")
+    return 0
+
+
+# ---------------------------------------------------------------------------
 def cmd_load(sport, conns, per):
     conns, per = int(conns), int(per)
     errors = []

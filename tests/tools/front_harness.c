@@ -37,6 +37,16 @@
  *   badtype     {1: true} (no route has a bool at key 1: 502)
  *   missing     {} (every route has a required field: 502)
  *
+ * The CSC types (docs/csc-api.md, types 50-57) get canned answers too:
+ * credentials/list adds credentialInfos when the request's credentialInfo
+ * (key 1) is true and echoes onlyValid (key 5); signHash answers one
+ * signature per hash (the bytes "sig:" followed by the hash) with ledger
+ * seqs 100, 101, ...; revoke answers 204 {}. On these routes the steering
+ * word csc-CODE answers CSC's error pair for CODE (invalid_request,
+ * invalid_authentication_data, authentication_error: 400; invalid_token:
+ * 401; temporarily_unavailable: 503) with the description "fake core
+ * error CODE"; status-NNN and badcode give pairs outside CSC's (502).
+ *
  * usage: front_harness --signing PORT --admin PORT --cert PEM --key PEM
  *            --client-ca PEM [--host H] [--max-connections N] [--idle S]
  *            [--header S] [--body S] [--core-timeout-ms MS]
@@ -241,7 +251,7 @@ steer_take(struct fake_core *fc, char *word, size_t len)
 	word[0] = '\0';
 	if (fc->steer == NULL || (f = fopen(fc->steer, "r")) == NULL)
 		return;
-	if (fscanf(f, "%31s", word) != 1)
+	if (fscanf(f, "%47s", word) != 1)
 		word[0] = '\0';
 	fclose(f);
 	(void)len;
@@ -271,6 +281,37 @@ req_str(const struct hk_ipc_msg *m, uint64_t key)
 	return (struct hk_bytes){(const uint8_t *)"", 0};
 }
 
+/* req_find(m, key, r): position ${r} at the value of ${key} in the
+ * request body; false when absent. */
+static bool
+req_find(const struct hk_ipc_msg *m, uint64_t key, struct hk_mpk_reader *r)
+{
+	uint64_t k;
+	uint32_t n, i;
+
+	hk_mpk_reader_init(r, m->body.p, m->body.n);
+	if (hk_mpk_get_map(r, &n) != 0)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (hk_mpk_get_uint(r, &k) != 0)
+			return false;
+		if (k == key)
+			return true;
+		if (hk_mpk_skip(r, NULL) != 0)
+			return false;
+	}
+	return false;
+}
+
+/* req_bool(m, key, b): the bool at ${key}; false when absent. */
+static bool
+req_bool(const struct hk_ipc_msg *m, uint64_t key, bool *b)
+{
+	struct hk_mpk_reader r;
+
+	return req_find(m, key, &r) && hk_mpk_get_bool(&r, b) == 0;
+}
+
 #define K(k) hk_mpk_put_uint(w, k)
 #define S(v) hk_mpk_put_cstr(w, v)
 #define U(v) hk_mpk_put_uint(w, v)
@@ -285,6 +326,146 @@ static const char FP_ADMIN[] =
     "1111111111111111111111111111111111111111111111111111111111111111";
 static const char FP_SO[] =
     "2222222222222222222222222222222222222222222222222222222222222222";
+
+#define CSC_CID_A "c-00000000000000c1"
+#define CSC_CID_B "c-00000000000000c2"
+#define CSC_ES256 "1.2.840.10045.4.3.2"
+
+/* csc_cred_info(w, extra): the credentials/info map of CSC_CID_A (level
+ * 2, P-256, a chain of two DER certificates), ${extra} more pairs. */
+static void
+csc_cred_info(struct hk_mpk_writer *w, uint32_t extra)
+{
+	hk_mpk_put_map(w, 8 + extra);
+	K(1); S("Taro's signing key");
+	K(2); hk_mpk_put_map(w, 4);
+	K(1); S("enabled");
+	K(2); hk_mpk_put_array(w, 1); S(CSC_ES256);
+	K(3); U(256);
+	K(4); S("1.2.840.10045.3.1.7");
+	K(3); hk_mpk_put_map(w, 7);
+	K(1); S("valid");
+	K(2); hk_mpk_put_array(w, 2);
+	hk_mpk_put_bin(w, "\x30\x82\x01\xfb", 4);
+	hk_mpk_put_bin(w, "\x30\x82\x01\xfe\xff", 5);
+	K(3); S("CN=Hanko Test CA");
+	K(4); S("CN=Taro Yamada,O=Example KK,C=JP");
+	K(5); S("5aac41cd8fa22b953640");
+	K(6); S("20240101000000Z");
+	K(7); S("20260101000000Z");
+	K(4); hk_mpk_put_map(w, 3);
+	K(1); S("explicit");
+	K(2); S("PIN AND OTP");
+	K(3); hk_mpk_put_array(w, 2);
+	hk_mpk_put_map(w, 4);
+	K(1); S("Password");
+	K(2); S("PIN");
+	K(3); S("N");
+	K(4); S("PIN");
+	hk_mpk_put_map(w, 5);
+	K(1); S("Password");
+	K(2); S("OTP");
+	K(3); S("N");
+	K(4); S("OTP");
+	K(5); S("totp");
+	K(5); S("2");
+	K(6); U(5);
+	K(7); S("en-US");
+	K(8); U(2);
+}
+
+/* csc_canned(m, w, extra): the canned answers to the CSC types. */
+static int
+csc_canned(const struct hk_ipc_msg *m, struct hk_mpk_writer *w,
+    uint32_t extra)
+{
+	struct hk_mpk_reader r;
+	struct hk_bytes h;
+	uint8_t sig[512];
+	uint32_t n = 0, i;
+	bool b = false, infos, only;
+
+	switch (m->type) {
+	case HK_IPC_CSC_INFO:
+		hk_mpk_put_map(w, 11 + extra);
+		K(1); S("2.0.0.2");
+		K(2); S("Hanko");
+		K(3); S("https://hanko.test/logo.png");
+		K(4); S("JP");
+		K(5); S("en-US");
+		K(6); S("Hanko remote signing (fake core)");
+		K(7); hk_mpk_put_array(w, 1); S("basic");
+		K(8); hk_mpk_put_array(w, 7);
+		S("auth/login"); S("auth/revoke"); S("credentials/list");
+		S("credentials/info"); S("credentials/authorize");
+		S("credentials/extendTransaction"); S("signatures/signHash");
+		K(9); hk_mpk_put_map(w, 1);
+		K(1); hk_mpk_put_array(w, 2);
+		S(CSC_ES256); S("1.2.840.113549.1.1.11");
+		K(10); hk_mpk_put_map(w, 2);
+		K(1); hk_mpk_put_array(w, 1); S("C");
+		K(2); hk_mpk_put_array(w, 1); hk_mpk_put_array(w, 2);
+		S("Detached"); S("Attached");
+		K(11); hk_mpk_put_array(w, 0);
+		return 200;
+	case HK_IPC_CSC_LOGIN:
+		hk_mpk_put_map(w, 2 + extra);
+		K(1); S("tok-FAKE-access-token-0001");
+		K(2); U(28800);
+		return 200;
+	case HK_IPC_CSC_REVOKE:
+		hk_mpk_put_map(w, 0 + extra);
+		return 204;
+	case HK_IPC_CSC_LIST:
+		infos = req_bool(m, 1, &b) && b;
+		only = req_bool(m, 5, &b);
+		hk_mpk_put_map(w, 1 + infos + only + extra);
+		K(1); hk_mpk_put_array(w, 2); S(CSC_CID_A); S(CSC_CID_B);
+		if (infos) {
+			/* One item: credentials/info plus key 20. */
+			K(2); hk_mpk_put_array(w, 1);
+			csc_cred_info(w, 1);
+			K(20); S(CSC_CID_A);
+		}
+		if (only) {
+			K(3); B(b);
+		}
+		return 200;
+	case HK_IPC_CSC_CRED_INFO:
+		csc_cred_info(w, extra);
+		return 200;
+	case HK_IPC_CSC_AUTHORIZE:
+	case HK_IPC_CSC_EXTEND:
+		hk_mpk_put_map(w, 2 + extra);
+		K(1);
+		S(m->type == HK_IPC_CSC_AUTHORIZE ? "SAD-FAKE-authorized-1" :
+						    "SAD-FAKE-extended-2");
+		K(2); U(300);
+		return 200;
+	case HK_IPC_CSC_SIGN_HASH:
+		hk_mpk_put_map(w, 2 + extra);
+		K(1);
+		if (req_find(m, 3, &r) && hk_mpk_get_array(&r, &n) == 0) {
+			hk_mpk_put_array(w, n);
+			for (i = 0; i < n; i++) {
+				if (hk_mpk_get_bin(&r, &h) != 0 ||
+				    h.n > sizeof(sig) - 4)
+					h.n = 0;
+				memcpy(sig, "sig:", 4);
+				if (h.n > 0)
+					memcpy(sig + 4, h.p, h.n);
+				hk_mpk_put_bin(w, sig, 4 + h.n);
+			}
+		} else {
+			hk_mpk_put_array(w, 0);
+		}
+		K(2); hk_mpk_put_array(w, n);
+		for (i = 0; i < n; i++)
+			U(100 + i);
+		return 200;
+	}
+	return 0;
+}
 
 /*
  * canned(m, w, extra): the fake core's success answer for an API type
@@ -434,6 +615,22 @@ canned(const struct hk_ipc_msg *m, struct hk_mpk_writer *w, uint32_t extra)
 		K(1); S("destroyed");
 		return 200;
 	}
+	return csc_canned(m, w, extra);
+}
+
+/* The CSC error pairs (docs/csc-api.md), written out here
+ * independently; 0 for another code. */
+static int
+csc_status(const char *code)
+{
+	if (strcmp(code, "invalid_request") == 0 ||
+	    strcmp(code, "invalid_authentication_data") == 0 ||
+	    strcmp(code, "authentication_error") == 0)
+		return 400;
+	if (strcmp(code, "invalid_token") == 0)
+		return 401;
+	if (strcmp(code, "temporarily_unavailable") == 0)
+		return 503;
 	return 0;
 }
 
@@ -461,10 +658,17 @@ static int
 answer_api(struct fake_core *fc, const struct hk_ipc_msg *m,
     struct hk_mpk_writer *w)
 {
-	char word[32], desc[64];
+	char word[48], desc[80];
 	int st;
 
 	steer_take(fc, word, sizeof(word));
+	if (strncmp(word, "csc-", 4) == 0 && csc_status(word + 4) != 0) {
+		snprintf(desc, sizeof(desc), "fake core error %s", word + 4);
+		hk_mpk_put_map(w, 2);
+		K(1); S(word + 4);
+		K(2); S(desc);
+		return csc_status(word + 4);
+	}
 	if (strncmp(word, "status-", 7) == 0 || strcmp(word, "badcode") == 0) {
 		st = word[0] == 's' ? atoi(word + 7) : 409;
 		snprintf(desc, sizeof(desc), "fake core error %d", st);

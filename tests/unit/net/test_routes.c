@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests for net/route (NET-1, ACT-5, OPS-1; docs/admin-api.md): the
+ * Unit tests for net/route (NET-1, ACT-5, ACT-8, OPS-1; docs/admin-api.md
+ * and docs/csc-api.md): the
  * route table against the contract (written out here independently:
  * method, path, listener, IPC type), matching (404, 405 with Allow, one
  * listener only), the request schema conversion JSON -> msgpack map with
@@ -8,7 +9,12 @@
  * type, unknown field, over-long, empty, a value not allowed, a path id
  * of the wrong shape, a body where none is taken), and the response
  * conversion msgpack -> JSON (exact text, lists of maps, optional
- * fields, errors) with every answer the front must refuse (502).
+ * fields, errors) with every answer the front must refuse (502). The CSC
+ * v2 routes: their table entries, CSC's 404, the Authorization shape
+ * checks, the msgpack the core receives for representative and tolerated
+ * bodies, every refusal with CSC's exact text, and the JSON the client
+ * receives (nested objects, Base64, lists of lists, 204, CSC's errors)
+ * with every answer that must become 502.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -76,6 +82,17 @@ static const struct {
 	NET_ROUTE_SIGNING, 44},
     {NET_HTTP_POST, "/signer/v1/credentials/" CID "/destroy",
 	NET_ROUTE_SIGNING, 45},
+    /* docs/csc-api.md "Methods". */
+    {NET_HTTP_GET, "/csc/v2/info", NET_ROUTE_SIGNING, 50},
+    {NET_HTTP_POST, "/csc/v2/info", NET_ROUTE_SIGNING, 50},
+    {NET_HTTP_POST, "/csc/v2/auth/login", NET_ROUTE_SIGNING, 51},
+    {NET_HTTP_POST, "/csc/v2/auth/revoke", NET_ROUTE_SIGNING, 52},
+    {NET_HTTP_POST, "/csc/v2/credentials/list", NET_ROUTE_SIGNING, 53},
+    {NET_HTTP_POST, "/csc/v2/credentials/info", NET_ROUTE_SIGNING, 54},
+    {NET_HTTP_POST, "/csc/v2/credentials/authorize", NET_ROUTE_SIGNING, 55},
+    {NET_HTTP_POST, "/csc/v2/credentials/extendTransaction",
+	NET_ROUTE_SIGNING, 56},
+    {NET_HTTP_POST, "/csc/v2/signatures/signHash", NET_ROUTE_SIGNING, 57},
 };
 
 static const struct net_route *
@@ -102,11 +119,15 @@ check_schema(const struct net_route_field *fs, size_t n, bool request)
 		assert_non_null(fs[i].name);
 		if (i > 0)
 			assert_true(fs[i].key > fs[i - 1].key);
+		/* Response-only types never appear in a request. */
 		if (request)
-			assert_true(fs[i].type != NET_ROUTE_LIST);
-		if (fs[i].type == NET_ROUTE_LIST) {
+			assert_true(fs[i].type != NET_ROUTE_STRLIST &&
+			    fs[i].type != NET_ROUTE_UINTLIST &&
+			    fs[i].type != NET_ROUTE_STRLISTLIST);
+		if (fs[i].type == NET_ROUTE_LIST ||
+		    fs[i].type == NET_ROUTE_MAP) {
 			assert_non_null(fs[i].items);
-			check_schema(fs[i].items, fs[i].nitems, false);
+			check_schema(fs[i].items, fs[i].nitems, request);
 		}
 	}
 }
@@ -171,9 +192,13 @@ test_NET1_contract_routes_on_their_listener_only(void **state)
 		    contract[i].listener);
 		assert_int_equal(rt->type, contract[i].type);
 		assert_int_equal(rt->answer, NET_ROUTE_SCHEMA);
-		/* Basic routes forward Authorization, the others do not. */
+		/* Basic and Bearer routes forward Authorization, the
+		 * others (admin, enroll, CSC info) do not. */
 		assert_int_equal((rt->flags & NET_ROUTE_FORWARD_AUTH) != 0,
-		    contract[i].type >= 41);
+		    contract[i].type >= 41 && contract[i].type != 50);
+		/* The CSC dialect on the CSC routes only. */
+		assert_int_equal((rt->flags & NET_ROUTE_CSC) != 0,
+		    contract[i].type >= 50);
 		other = contract[i].listener ^ (NET_ROUTE_ADMIN |
 						   NET_ROUTE_SIGNING);
 		assert_int_equal(net_route_match(contract[i].path,
@@ -700,9 +725,10 @@ test_NET1_response_json_exact(void **state)
 	hk_buf_release(&out);
 }
 
-/* put(w, spec): a tiny builder for the refusal cases: a string of
- * one-letter codes: m<n> map, a<n> array, u<n> uint, s"..." str, t/f
- * bool, z nil, b bin. */
+/* build(b, spec): a tiny msgpack builder: a string of one-letter codes:
+ * m<n> map, a<n> array, u<n> uint, n<n> negative int, s"..." str, L a
+ * 5000-byte str, t/f bool, z nil, b the bin "x", x<hex> a bin of those
+ * bytes (x alone: empty). */
 static void
 build(struct hk_buf *b, const char *spec)
 {
@@ -750,6 +776,20 @@ build(struct hk_buf *b, const char *spec)
 		case 'f': hk_mpk_put_bool(&w, false); break;
 		case 'z': hk_mpk_put_nil(&w); break;
 		case 'b': hk_mpk_put_bin(&w, "x", 1); break;
+		case 'x': {
+			uint8_t bin[256];
+			size_t n = 0;
+			unsigned v;
+
+			while (n < sizeof(bin) && sscanf(spec, "%2x", &v) == 1 &&
+			    strchr("0123456789abcdef", spec[0]) != NULL &&
+			    spec[0] != '\0') {
+				bin[n++] = (uint8_t)v;
+				spec += 2;
+			}
+			hk_mpk_put_bin(&w, bin, n);
+			break;
+		}
 		case ' ': break;
 		default: fail_msg("bad spec %c", c);
 		}
@@ -873,6 +913,910 @@ test_NET1_passed_statuses_are_writable(void **state)
 	hk_buf_release(&out);
 }
 
+/* ---- CSC v2 (docs/csc-api.md) ------------------------------------------- */
+
+#define CSC "/csc/v2"
+#define H32 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+#define H32_BIN "x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+#define SHA256 "2.16.840.1.101.3.4.2.1"
+#define ES256 "1.2.840.10045.4.3.2"
+
+/* The CSC routes: their flags (who checks and forwards Authorization),
+ * 405 with Allow, CSC's 404 under /csc/v2/ on the signing listener only,
+ * and no CSC route on the admin listener. */
+static void
+test_CSC_routes_and_404(void **state)
+{
+	const struct net_route *rt;
+	const char *err, *desc;
+	char allow[NET_ROUTE_ALLOW_LEN];
+	static const char *const bearer[] = {"/auth/revoke",
+	    "/credentials/list", "/credentials/info", "/credentials/authorize",
+	    "/credentials/extendTransaction", "/signatures/signHash"};
+	char path[128];
+	size_t i;
+
+	(void)state;
+	rt = route_for(NET_HTTP_GET, CSC "/info", NET_ROUTE_SIGNING);
+	assert_int_equal(rt->flags, NET_ROUTE_CSC);
+	assert_int_equal(rt->status, 200);
+	rt = route_for(NET_HTTP_POST, CSC "/auth/login", NET_ROUTE_SIGNING);
+	assert_int_equal(rt->flags,
+	    NET_ROUTE_CSC | NET_ROUTE_FORWARD_AUTH | NET_ROUTE_BASIC |
+		NET_ROUTE_NEED_BASIC);
+	for (i = 0; i < NELEM(bearer); i++) {
+		snprintf(path, sizeof(path), CSC "%s", bearer[i]);
+		rt = route_for(NET_HTTP_POST, path, NET_ROUTE_SIGNING);
+		assert_int_equal(rt->flags, NET_ROUTE_CSC |
+			NET_ROUTE_FORWARD_AUTH | NET_ROUTE_NEED_BEARER);
+		assert_int_equal(rt->status, i == 0 ? 204 : 200);
+		assert_int_equal(net_route_match(path, strlen(path),
+				     NET_HTTP_POST, NET_ROUTE_ADMIN, &rt,
+				     allow),
+		    HK_ENOTFOUND);
+		assert_int_equal(net_route_match(path, strlen(path),
+				     NET_HTTP_GET, NET_ROUTE_SIGNING, &rt,
+				     allow),
+		    HK_ENOTSUP);
+		assert_string_equal(allow, "POST");
+	}
+	assert_int_equal(net_route_match(CSC "/info", strlen(CSC "/info"),
+			     NET_HTTP_PUT, NET_ROUTE_SIGNING, &rt, allow),
+	    HK_ENOTSUP);
+	assert_string_equal(allow, "GET, POST");
+	assert_int_equal(net_route_match(CSC "/info", strlen(CSC "/info"),
+			     NET_HTTP_GET, NET_ROUTE_ADMIN, &rt, allow),
+	    HK_ENOTFOUND);
+
+	/* Unserved CSC methods: 404 with CSC's own body. */
+	static const char *const unknown[] = {CSC "/signatures/signDoc",
+	    CSC "/signatures/timestamp", CSC "/oauth2/authorize",
+	    CSC "/credentials/sendOTP", CSC "/", CSC "/info/x",
+	    CSC "/auth/login/"};
+	for (i = 0; i < NELEM(unknown); i++) {
+		assert_int_equal(net_route_match(unknown[i], strlen(unknown[i]),
+				     NET_HTTP_POST, NET_ROUTE_SIGNING, &rt,
+				     allow),
+		    HK_ENOTFOUND);
+		net_route_not_found(unknown[i], strlen(unknown[i]),
+		    NET_ROUTE_SIGNING, &err, &desc);
+		assert_string_equal(err, "invalid_request");
+		assert_string_equal(desc, "Unknown method");
+		/* The admin listener has no CSC API: a plain 404. */
+		net_route_not_found(unknown[i], strlen(unknown[i]),
+		    NET_ROUTE_ADMIN, &err, &desc);
+		assert_string_equal(err, "not_found");
+		assert_string_equal(desc, "no such resource");
+	}
+	static const char *const other[] = {"/csc/v2", "/csc/v1/info",
+	    "/csc/v2x/info", "/nosuch", "/"};
+	for (i = 0; i < NELEM(other); i++) {
+		net_route_not_found(other[i], strlen(other[i]),
+		    NET_ROUTE_SIGNING, &err, &desc);
+		assert_string_equal(err, "not_found");
+		assert_string_equal(desc, "no such resource");
+	}
+}
+
+/* The Authorization shape checks and the challenges. */
+static void
+test_CSC_ACT8_authorization_shape(void **state)
+{
+	static const char basic_ch[] = "WWW-Authenticate: Basic "
+				       "realm=\"hanko signer\", "
+				       "charset=\"UTF-8\"\r\n";
+	const struct {
+		const char *path;
+		const char *value; /* NULL: no header */
+		int status;        /* 0: accepted */
+		const char *error, *desc, *challenge;
+	} cases[] = {
+	    {"/auth/login", "Basic dXNlcjpwYXNz", 0, NULL, NULL, NULL},
+	    {"/auth/login", "basic dXNlcjpwYXNzMQ==", 0, NULL, NULL, NULL},
+	    {"/auth/login", "BASIC  dXNlcjpwYXNzMTI=", 0, NULL, NULL, NULL},
+	    {"/auth/login", NULL, 401, "invalid_request",
+		"Malformed authentication parameter.", basic_ch},
+	    {"/auth/login", "Bearer dXNlcjpwYXNz", 401, "invalid_request",
+		"Malformed authentication parameter.", basic_ch},
+	    {"/auth/login", "Basic", 401, "invalid_request",
+		"Malformed authentication parameter.", basic_ch},
+	    {"/auth/login", "Basic ", 401, "invalid_request",
+		"Malformed authentication parameter.", basic_ch},
+	    {"/auth/login", "Basicx dXNlcjpwYXNz", 401, "invalid_request",
+		"Malformed authentication parameter.", basic_ch},
+	    {"/auth/login", "Basic dXNlcjpwYXN", 401, "invalid_request",
+		"Malformed authentication parameter.", basic_ch},
+	    {"/auth/login", "Basic dXNl-jpwYXNz", 401, "invalid_request",
+		"Malformed authentication parameter.", basic_ch},
+	    {"/auth/login", "Basic dXNlcjpwY===", 401, "invalid_request",
+		"Malformed authentication parameter.", basic_ch},
+	    {"/auth/login", "Basic =XNlcjpwYXNz", 401, "invalid_request",
+		"Malformed authentication parameter.", basic_ch},
+	    {"/auth/login", "Basic dXNl cjpwYXNz", 401, "invalid_request",
+		"Malformed authentication parameter.", basic_ch},
+	    {"/credentials/list", "Bearer abcDEF-123._~+/==", 0, NULL, NULL,
+		NULL},
+	    {"/signatures/signHash", "bearer  t0k3n", 0, NULL, NULL, NULL},
+	    {"/credentials/list", NULL, 401, "invalid_token",
+		"Missing access token", "WWW-Authenticate: Bearer\r\n"},
+	    {"/auth/revoke", "Basic dXNlcjpwYXNz", 400, "invalid_request",
+		"Malformed authentication parameter.", NULL},
+	    {"/auth/revoke", "Bearer", 400, "invalid_request",
+		"Malformed authentication parameter.", NULL},
+	    {"/credentials/authorize", "Bearer a b", 400, "invalid_request",
+		"Malformed authentication parameter.", NULL},
+	    {"/credentials/info", "Bearer =abc", 400, "invalid_request",
+		"Malformed authentication parameter.", NULL},
+	    {"/credentials/extendTransaction", "Bearer ab=c", 400,
+		"invalid_request", "Malformed authentication parameter.", NULL},
+	    {"/signatures/signHash", "Bearer a,b", 400, "invalid_request",
+		"Malformed authentication parameter.", NULL},
+	    {"/signatures/signHash", "Bearertoken", 400, "invalid_request",
+		"Malformed authentication parameter.", NULL},
+	    /* info takes no credentials and checks none. */
+	    {"/info", NULL, 0, NULL, NULL, NULL},
+	    {"/info", "garbage", 0, NULL, NULL, NULL},
+	};
+	struct net_route_refusal ref;
+	const struct net_route *rt;
+	char path[128];
+	size_t i;
+	int r;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++) {
+		snprintf(path, sizeof(path), CSC "%s", cases[i].path);
+		rt = route_for(NET_HTTP_POST, path, NET_ROUTE_SIGNING);
+		memset(&ref, 0, sizeof(ref));
+		r = net_route_auth(rt, cases[i].value != NULL,
+		    cases[i].value != NULL ? cases[i].value : "",
+		    cases[i].value != NULL ? strlen(cases[i].value) : 0, &ref);
+		if (cases[i].status == 0) {
+			if (r != 0)
+				fail_msg("case %zu (%s): refused", i,
+				    cases[i].value);
+			continue;
+		}
+		if (r != HK_EAUTH || ref.status != cases[i].status)
+			fail_msg("case %zu (%s): %d %d", i, cases[i].value, r,
+			    ref.status);
+		assert_string_equal(ref.error, cases[i].error);
+		assert_string_equal(ref.description, cases[i].desc);
+		if (cases[i].challenge == NULL)
+			assert_null(ref.challenge);
+		else
+			assert_string_equal(ref.challenge, cases[i].challenge);
+	}
+	/* The strict routes check nothing here: the core decides. */
+	rt = route_for(NET_HTTP_POST, "/signer/v1/nonce", NET_ROUTE_SIGNING);
+	assert_int_equal(net_route_auth(rt, true, "Bearer x", 8, &ref), 0);
+	assert_int_equal(net_route_auth(rt, false, "", 0, &ref), 0);
+
+	/* The challenge of a 401 from the core. */
+	rt = route_for(NET_HTTP_POST, CSC "/signatures/signHash",
+	    NET_ROUTE_SIGNING);
+	assert_string_equal(net_route_challenge(rt),
+	    "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n");
+	rt = route_for(NET_HTTP_POST, CSC "/auth/login", NET_ROUTE_SIGNING);
+	assert_string_equal(net_route_challenge(rt), basic_ch);
+	rt = route_for(NET_HTTP_POST, "/signer/v1/nonce", NET_ROUTE_SIGNING);
+	assert_string_equal(net_route_challenge(rt), basic_ch);
+	rt = route_for(NET_HTTP_POST, CSC "/info", NET_ROUTE_SIGNING);
+	assert_null(net_route_challenge(rt));
+	rt = route_for(NET_HTTP_GET, "/admin/v1/status", NET_ROUTE_ADMIN);
+	assert_null(net_route_challenge(rt));
+}
+
+/* JSON bodies -> the exact msgpack map the core receives, including the
+ * tolerance of docs/csc-api.md (research §5). */
+static void
+test_CSC_request_maps_exact(void **state)
+{
+	const struct {
+		enum net_http_method m;
+		const char *path;
+		const char *json;
+		const char *spec; /* build() spec of the expected map */
+	} cases[] = {
+	    {NET_HTTP_GET, "/info", "", "m0"},
+	    {NET_HTTP_POST, "/info", "", "m0"},
+	    {NET_HTTP_POST, "/info", "{}", "m0"},
+	    {NET_HTTP_POST, "/info", "{\"lang\":\"en-US\",\"userID\":null}",
+		"m0"},
+	    {NET_HTTP_POST, "/auth/login", "", "m0"},
+	    {NET_HTTP_POST, "/auth/login",
+		"{\"rememberMe\":true,\"clientData\":\"tx-1\"}",
+		"m2 u1 t u2 s\"tx-1\""},
+	    /* A boolean as a string; clientData "" is absent; unknown
+	     * fields (refresh_token, lang) are ignored. */
+	    {NET_HTTP_POST, "/auth/login",
+		"{\"rememberMe\":\"false\",\"clientData\":\"\","
+		"\"refresh_token\":\"r\",\"lang\":\"ja\"}",
+		"m1 u1 f"},
+	    {NET_HTTP_POST, "/auth/revoke",
+		"{\"token\":\"tok-1\",\"token_type_hint\":\"access_token\","
+		"\"clientData\":\"c\"}",
+		"m3 u1 s\"tok-1\" u2 s\"access_token\" u3 s\"c\""},
+	    {NET_HTTP_POST, "/auth/revoke",
+		"{\"token\":\"t\",\"token_type_hint\":null}", "m1 u1 s\"t\""},
+	    {NET_HTTP_POST, "/credentials/list", "{}", "m0"},
+	    {NET_HTTP_POST, "/credentials/list",
+		"{\"credentialInfo\":\"true\",\"certificates\":\"chain\","
+		"\"certInfo\":true,\"authInfo\":\"false\",\"onlyValid\":false,"
+		"\"clientData\":\"x\",\"userID\":null,\"maxResults\":10}",
+		"m6 u1 t u2 s\"chain\" u3 t u4 f u5 f u6 s\"x\""},
+	    {NET_HTTP_POST, "/credentials/info",
+		"{\"credentialID\":\"c-1\",\"certificates\":\"none\","
+		"\"certInfo\":\"true\",\"authInfo\":true,\"lang\":\"en\"}",
+		"m4 u1 s\"c-1\" u2 s\"none\" u3 t u4 t"},
+	    {NET_HTTP_POST, "/credentials/info",
+		"{\"credentialID\":\"c-1\",\"certInfo\":null}",
+		"m1 u1 s\"c-1\""},
+	    /* numSignatures as a string, a base64url hash without
+	     * padding, authData with an out-of-band object and an unknown
+	     * member, description "" kept, extras ignored. */
+	    {NET_HTTP_POST, "/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":\"1\","
+		"\"hashes\":[\"" H32 "\"],\"hashAlgorithmOID\":\"" SHA256
+		"\",\"authData\":[{\"id\":\"PIN\",\"value\":\"4711\"},"
+		"{\"id\":\"OTP\",\"value\":\"123456\",\"label\":\"x\"},"
+		"{\"id\":\"PUSH\"},{\"id\":\"X\",\"value\":null}],"
+		"\"description\":\"\",\"clientData\":\"\","
+		"\"operationMode\":\"S\"}",
+		"m6 u1 s\"c-1\" u2 u1 u3 a1 " H32_BIN " u4 s\"" SHA256
+		"\" u5 a4 m2 u1 s\"PIN\" u2 s\"4711\" m2 u1 s\"OTP\" u2 "
+		"s\"123456\" m1 u1 s\"PUSH\" m1 u1 s\"X\" u6 s\"\""},
+	    /* The same hash in both alphabets, padded and not. */
+	    {NET_HTTP_POST, "/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":2,"
+		"\"hashes\":[\"+/+/+w==\",\"-_-_-w\",\"-_-_-w==\","
+		"\"+/+/+w\"]}",
+		"m3 u1 s\"c-1\" u2 u2 u3 a4 xfbffbffb xfbffbffb xfbffbffb "
+		"xfbffbffb"},
+	    {NET_HTTP_POST, "/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":\"0042\","
+		"\"hashes\":[\"AA\"],\"authData\":[]}",
+		"m4 u1 s\"c-1\" u2 u42 u3 a1 x00 u5 a0"},
+	    {NET_HTTP_POST, "/credentials/extendTransaction",
+		"{\"credentialID\":\"c-1\",\"SAD\":\"sad-1\"}",
+		"m2 u1 s\"c-1\" u2 s\"sad-1\""},
+	    {NET_HTTP_POST, "/credentials/extendTransaction",
+		"{\"credentialID\":\"c-1\",\"SAD\":\"sad-1\",\"hashes\":"
+		"[\"3q2+7w==\"],\"hashAlgorithmOID\":\"" SHA256 "\","
+		"\"clientData\":\"tx\"}",
+		"m5 u1 s\"c-1\" u2 s\"sad-1\" u3 a1 xdeadbeef u4 s\"" SHA256
+		"\" u5 s\"tx\""},
+	    /* signAlgoParams "" is absent. */
+	    {NET_HTTP_POST, "/signatures/signHash",
+		"{\"credentialID\":\"c-1\",\"SAD\":\"sad-1\",\"hashes\":"
+		"[\"3q2-7w\",\"" H32 "=\"],\"hashAlgorithmOID\":\"" SHA256
+		"\",\"signAlgo\":\"" ES256 "\",\"signAlgoParams\":\"\","
+		"\"clientData\":\"tx\",\"operationMode\":\"S\"}",
+		"m6 u1 s\"c-1\" u2 s\"sad-1\" u3 a2 xdeadbeef " H32_BIN
+		" u4 s\"" SHA256 "\" u5 s\"" ES256 "\" u7 s\"tx\""},
+	    {NET_HTTP_POST, "/signatures/signHash",
+		"{\"credentialID\":\"c-1\",\"SAD\":\"sad-1\",\"hashes\":"
+		"[\"AA==\"],\"signAlgo\":\"1.2.840.113549.1.1.10\","
+		"\"signAlgoParams\":\"MA0GCWCGSAFlAwQCAQUA\"}",
+		"m5 u1 s\"c-1\" u2 s\"sad-1\" u3 a1 x00 u5 "
+		"s\"1.2.840.113549.1.1.10\" u6 "
+		"x300d06096086480165030402010500"},
+	};
+	struct hk_buf got = HK_BUF_INIT, want = HK_BUF_INIT;
+	struct net_json_error e;
+	char path[128];
+	size_t i;
+	int r;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++) {
+		snprintf(path, sizeof(path), CSC "%s", cases[i].path);
+		hk_buf_reset(&got);
+		r = request(cases[i].m, path, NET_ROUTE_SIGNING, cases[i].json,
+		    &got, &e);
+		if (r != 0)
+			fail_msg("case %zu (%s %s): %d \"%s\"", i, path,
+			    cases[i].json, r, e.text);
+		build(&want, cases[i].spec);
+		if (got.len != want.len ||
+		    memcmp(got.p, want.p, want.len) != 0)
+			fail_msg("case %zu (%s %s): wrong map", i, path,
+			    cases[i].json);
+	}
+	hk_buf_release(&got);
+	hk_buf_release(&want);
+}
+
+/* Every refusal on a CSC route, with CSC's exact text, never a value
+ * (the secret "s3cr3t" must not come back). */
+static void
+test_CSC_ACT5_request_refusals(void **state)
+{
+	static const char az[] = "{\"credentialID\":\"c-1\",\"numSignatures\":1,";
+	const struct {
+		const char *path;
+		const char *json;
+		int want;
+		const char *text; /* exact */
+	} cases[] = {
+	    {"/info", "{\"userID\":\"s3cr3t\"}", HK_EINVAL,
+		"userID parameter MUST be null"},
+	    {"/info", "[]", HK_EINVAL, "request body must be a JSON object"},
+	    {"/info", " ", HK_EINVAL,
+		"request body is not valid JSON: unexpected end of input at "
+		"line 1, column 1"},
+	    {"/auth/login", "{\"rememberMe\":\"yes\"}", HK_EINVAL,
+		"Missing (or invalid type) boolean parameter rememberMe"},
+	    {"/auth/login", "{\"rememberMe\":1}", HK_EINVAL,
+		"Missing (or invalid type) boolean parameter rememberMe"},
+	    {"/auth/login", "{\"rememberMe\":\"True\"}", HK_EINVAL,
+		"Missing (or invalid type) boolean parameter rememberMe"},
+	    {"/auth/login", "{\"clientData\":5}", HK_EINVAL,
+		"Missing (or invalid type) string parameter clientData"},
+	    {"/auth/login", "{\"userID\":\"s-1\",\"rememberMe\":\"x\"}",
+		HK_EINVAL, "userID parameter MUST be null"},
+	    {"/auth/revoke", "{}", HK_EINVAL,
+		"Missing (or invalid type) string parameter token"},
+	    {"/auth/revoke", "", HK_EINVAL,
+		"Missing (or invalid type) string parameter token"},
+	    {"/auth/revoke", "{\"token\":null}", HK_EINVAL,
+		"Missing (or invalid type) string parameter token"},
+	    {"/auth/revoke", "{\"token\":\"\"}", HK_EINVAL,
+		"Invalid string parameter token"},
+	    {"/auth/revoke",
+		"{\"token\":\"s3cr3t\",\"token_type_hint\":\"id_token\"}",
+		HK_EINVAL, "Invalid string parameter token_type_hint"},
+	    {"/credentials/list", "{\"certificates\":\"all\"}", HK_EINVAL,
+		"Invalid parameter certificates"},
+	    {"/credentials/list", "{\"certificates\":1}", HK_EINVAL,
+		"Missing (or invalid type) string parameter certificates"},
+	    {"/credentials/list", "{\"onlyValid\":\"TRUE\"}", HK_EINVAL,
+		"Missing (or invalid type) boolean parameter onlyValid"},
+	    {"/credentials/list", "{\"credentialInfo\":[]}", HK_EINVAL,
+		"Missing (or invalid type) boolean parameter credentialInfo"},
+	    {"/credentials/info", "{}", HK_EINVAL,
+		"Missing (or invalid type) string parameter credentialID"},
+	    {"/credentials/info", "{\"credentialID\":7}", HK_EINVAL,
+		"Missing (or invalid type) string parameter credentialID"},
+	    {"/credentials/info", "{\"credentialID\":\"\"}", HK_EINVAL,
+		"Invalid parameter credentialID"},
+	    {"/credentials/info",
+		"{\"credentialID\":\"c\",\"userID\":\"s-0123456789abcdef\"}",
+		HK_EINVAL, "userID parameter MUST be null"},
+	    {"/credentials/info",
+		"{\"credentialID\":\"c\",\"certInfo\":\"yes\"}", HK_EINVAL,
+		"Missing (or invalid type) boolean parameter certInfo"},
+	    {"/credentials/info",
+		"{\"credentialID\":\"c\",\"credentialID\":\"d\"}", HK_EINVAL,
+		"request body is not valid JSON: duplicate key in an object "
+		"at line 1, column 34"},
+	    /* authorize: numSignatures. */
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"hashes\":[\"AA\"]}", HK_EINVAL,
+		"Missing (or invalid type) integer parameter numSignatures"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":\"1.0\","
+		"\"hashes\":[\"AA\"]}",
+		HK_EINVAL,
+		"Missing (or invalid type) integer parameter numSignatures"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":\"+1\"}",
+		HK_EINVAL,
+		"Missing (or invalid type) integer parameter numSignatures"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":\" 1\"}",
+		HK_EINVAL,
+		"Missing (or invalid type) integer parameter numSignatures"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":\"\"}", HK_EINVAL,
+		"Missing (or invalid type) integer parameter numSignatures"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":1.5}", HK_EINVAL,
+		"Missing (or invalid type) integer parameter numSignatures"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":true}", HK_EINVAL,
+		"Missing (or invalid type) integer parameter numSignatures"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":0}", HK_EINVAL,
+		"Invalid value for parameter numSignatures"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":\"0\"}", HK_EINVAL,
+		"Invalid value for parameter numSignatures"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":-1}", HK_EINVAL,
+		"Invalid value for parameter numSignatures"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":4294967296}",
+		HK_EINVAL, "Invalid value for parameter numSignatures"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\","
+		"\"numSignatures\":\"99999999999999999999\"}",
+		HK_EINVAL, "Invalid value for parameter numSignatures"},
+	    /* hashes. */
+	    {"/credentials/authorize", "{\"credentialID\":\"c-1\","
+				       "\"numSignatures\":1}",
+		HK_EINVAL, "Missing (or invalid type) array parameter hashes"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":1,"
+		"\"hashes\":\"AA==\"}",
+		HK_EINVAL, "Missing (or invalid type) array parameter hashes"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":1,\"hashes\":[]}",
+		HK_EINVAL, "Empty hash array"},
+	    {"/credentials/authorize", NULL /* 1025 hashes */, HK_EINVAL,
+		"Too many hashes"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":1,\"hashes\":[5]}",
+		HK_EINVAL, "Invalid Base64 hash string parameter"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":1,"
+		"\"hashes\":[\"AA AA\"]}",
+		HK_EINVAL, "Invalid Base64 hash string parameter"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":1,"
+		"\"hashes\":[\"AA==\\n\"]}",
+		HK_EINVAL, "Invalid Base64 hash string parameter"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":1,"
+		"\"hashes\":[\"+/_-\"]}",
+		HK_EINVAL, "Invalid Base64 hash string parameter"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":1,"
+		"\"hashes\":[\"YR==\"]}",
+		HK_EINVAL, "Invalid Base64 hash string parameter"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":1,"
+		"\"hashes\":[\"YQ=\"]}",
+		HK_EINVAL, "Invalid Base64 hash string parameter"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":1,"
+		"\"hashes\":[\"YWJjZA=\"]}",
+		HK_EINVAL, "Invalid Base64 hash string parameter"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":1,"
+		"\"hashes\":[\"A\"]}",
+		HK_EINVAL, "Invalid Base64 hash string parameter"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":1,"
+		"\"hashes\":[\"\"]}",
+		HK_EINVAL, "Invalid Base64 hash string parameter"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":1,"
+		"\"hashes\":[\"AA==\",null]}",
+		HK_EINVAL, "Invalid Base64 hash string parameter"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":1,"
+		"\"hashes\":[\"AA\"],\"hashAlgorithmOID\":5}",
+		HK_EINVAL,
+		"Missing (or invalid type) string parameter hashAlgorithmOID"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":1,"
+		"\"hashes\":[\"AA\"],\"hashAlgorithmOID\":\"\"}",
+		HK_EINVAL, "Invalid parameter hashAlgorithmOID"},
+	    /* authData. */
+	    {"/credentials/authorize", "AUTHDATA{}", HK_EINVAL,
+		"Missing (or invalid type) array parameter authData"},
+	    {"/credentials/authorize", "AUTHDATA[1]", HK_EINVAL,
+		"Invalid parameter authData"},
+	    {"/credentials/authorize", "AUTHDATA[{\"value\":\"s3cr3t\"}]",
+		HK_EINVAL, "Invalid parameter authData"},
+	    {"/credentials/authorize", "AUTHDATA[{\"id\":5,\"value\":\"1\"}]",
+		HK_EINVAL, "Invalid parameter authData"},
+	    {"/credentials/authorize",
+		"AUTHDATA[{\"id\":\"PIN\",\"value\":4711}]", HK_EINVAL,
+		"Invalid parameter authData"},
+	    {"/credentials/authorize",
+		"AUTHDATA[{\"id\":\"PIN\",\"value\":\"\"}]", HK_EINVAL,
+		"Invalid parameter authData"},
+	    {"/credentials/authorize", "AUTHDATA[{\"id\":\"\"}]", HK_EINVAL,
+		"Invalid parameter authData"},
+	    {"/credentials/authorize",
+		"AUTHDATA[{\"id\":\"PIN\",\"value\":\"s3cr3t-s3cr3t-s3cr3t-"
+		"s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-"
+		"s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t\"}]",
+		HK_EINVAL, "Invalid parameter authData"},
+	    {"/credentials/authorize",
+		"AUTHDATA[{\"id\":\"a\"},{\"id\":\"a\"},{\"id\":\"a\"},"
+		"{\"id\":\"a\"},{\"id\":\"a\"},{\"id\":\"a\"},{\"id\":\"a\"},"
+		"{\"id\":\"a\"},{\"id\":\"a\"}]",
+		HK_EINVAL, "Invalid parameter authData"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":1,"
+		"\"hashes\":[\"AA\"],\"description\":\"DESC501\"}",
+		HK_EINVAL, "Invalid parameter description"},
+	    {"/credentials/authorize",
+		"{\"credentialID\":\"c-1\",\"numSignatures\":1,"
+		"\"hashes\":[\"AA\"],\"clientData\":[]}",
+		HK_EINVAL,
+		"Missing (or invalid type) string parameter clientData"},
+	    /* extendTransaction. */
+	    {"/credentials/extendTransaction", "{\"credentialID\":\"c-1\"}",
+		HK_EINVAL, "Missing (or invalid type) string parameter SAD"},
+	    {"/credentials/extendTransaction",
+		"{\"credentialID\":\"c-1\",\"SAD\":\"\"}", HK_EINVAL,
+		"Invalid parameter SAD"},
+	    {"/credentials/extendTransaction",
+		"{\"credentialID\":\"c-1\",\"SAD\":\"s3cr3t\",\"hashes\":[]}",
+		HK_EINVAL, "Empty hash array"},
+	    /* signHash. */
+	    {"/signatures/signHash",
+		"{\"credentialID\":\"c-1\",\"SAD\":\"s3cr3t\","
+		"\"hashes\":[\"AA\"]}",
+		HK_EINVAL, "Missing (or invalid type) string parameter signAlgo"},
+	    {"/signatures/signHash",
+		"{\"credentialID\":\"c-1\",\"SAD\":5,\"hashes\":[\"AA\"],"
+		"\"signAlgo\":\"1\"}",
+		HK_EINVAL, "Missing (or invalid type) string parameter SAD"},
+	    {"/signatures/signHash",
+		"{\"credentialID\":\"c-1\",\"SAD\":\"s3cr3t\","
+		"\"signAlgo\":\"1\"}",
+		HK_EINVAL, "Missing (or invalid type) array parameter hashes"},
+	    {"/signatures/signHash",
+		"{\"credentialID\":\"c-1\",\"SAD\":\"s3cr3t\",\"hashes\":"
+		"[\"AA\"],\"signAlgo\":\"1\",\"signAlgoParams\":\"%%%\"}",
+		HK_EINVAL, "Invalid parameter signAlgoParams"},
+	    {"/signatures/signHash",
+		"{\"credentialID\":\"c-1\",\"SAD\":\"s3cr3t\",\"hashes\":"
+		"[\"AA\"],\"signAlgo\":\"1\",\"signAlgoParams\":\"MA0G CWCG\"}",
+		HK_EINVAL, "Invalid parameter signAlgoParams"},
+	    {"/signatures/signHash",
+		"{\"credentialID\":\"c-1\",\"SAD\":\"s3cr3t\",\"hashes\":"
+		"[\"AA\"],\"signAlgo\":\"1\",\"signAlgoParams\":5}",
+		HK_EINVAL,
+		"Missing (or invalid type) string parameter signAlgoParams"},
+	    {"/signatures/signHash",
+		"{\"credentialID\":\"c-1\",\"SAD\":\"s3cr3t\",\"hashes\":"
+		"[\"AA\"],\"signAlgo\":\"\"}",
+		HK_EINVAL, "Invalid parameter signAlgo"},
+	};
+	struct hk_buf out = HK_BUF_INIT, big = HK_BUF_INIT;
+	struct net_json_error e;
+	char path[128];
+	const char *json;
+	size_t i, k;
+	int r;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++) {
+		snprintf(path, sizeof(path), CSC "%s", cases[i].path);
+		hk_buf_reset(&big);
+		json = cases[i].json;
+		if (json == NULL) {
+			/* 1025 hashes. */
+			assert_int_equal(hk_buf_puts(&big, az), 0);
+			assert_int_equal(hk_buf_puts(&big, "\"hashes\":["), 0);
+			for (k = 0; k < 1025; k++)
+				assert_int_equal(hk_buf_puts(&big,
+						     k ? ",\"AA\"" : "\"AA\""),
+				    0);
+			assert_int_equal(hk_buf_puts(&big, "]}"), 0);
+			json = hk_buf_cstr(&big);
+		} else if (strncmp(json, "AUTHDATA", 8) == 0) {
+			assert_int_equal(hk_buf_printf(&big,
+					     "%s\"hashes\":[\"AA\"],"
+					     "\"authData\":%s}",
+					     az, json + 8),
+			    0);
+			json = hk_buf_cstr(&big);
+		} else if (strstr(json, "DESC501") != NULL) {
+			char d[502];
+
+			memset(d, 'd', 501);
+			d[501] = '\0';
+			assert_int_equal(hk_buf_printf(&big,
+					     "%s\"hashes\":[\"AA\"],"
+					     "\"description\":\"%s\"}",
+					     az, d),
+			    0);
+			json = hk_buf_cstr(&big);
+		}
+		r = request(NET_HTTP_POST, path, NET_ROUTE_SIGNING, json, &out,
+		    &e);
+		if (r != cases[i].want || strcmp(e.text, cases[i].text) != 0)
+			fail_msg("case %zu (%s %s): %d \"%s\"", i, path, json,
+			    r, e.text);
+		assert_null(strstr(e.text, "s3cr3t"));
+		assert_int_equal(out.len, 0); /* unchanged on error */
+	}
+	/* A description of exactly 500 bytes and 1024 hashes pass. */
+	hk_buf_reset(&big);
+	assert_int_equal(hk_buf_puts(&big, az), 0);
+	assert_int_equal(hk_buf_puts(&big, "\"hashes\":["), 0);
+	for (k = 0; k < 1024; k++)
+		assert_int_equal(hk_buf_puts(&big, k ? ",\"AA\"" : "\"AA\""),
+		    0);
+	assert_int_equal(hk_buf_puts(&big, "]}"), 0);
+	assert_int_equal(request(NET_HTTP_POST, CSC "/credentials/authorize",
+			     NET_ROUTE_SIGNING, hk_buf_cstr(&big), &out, &e),
+	    0);
+	hk_buf_release(&out);
+	hk_buf_release(&big);
+}
+
+/* check_answer(path, status, spec, want): the answer ${spec} with
+ * ${status} to the CSC route ${path} gives exactly the JSON ${want}. */
+static void
+check_answer(const char *path, uint64_t status, const char *spec,
+    const char *want)
+{
+	struct hk_buf body = HK_BUF_INIT, out = HK_BUF_INIT;
+	const char *why = NULL;
+	int r;
+
+	build(&body, spec);
+	r = response(strcmp(path, CSC "/info") == 0 ? NET_HTTP_GET :
+						      NET_HTTP_POST,
+	    path, NET_ROUTE_SIGNING, status, &body, &out, &why);
+	if (r != 0)
+		fail_msg("%s %s: %d %s", path, spec, r, why);
+	if (out.len != strlen(want) || memcmp(out.p, want, out.len) != 0)
+		fail_msg("%s: got %.*s", path, (int)out.len,
+		    (const char *)out.p);
+	hk_buf_release(&body);
+	hk_buf_release(&out);
+}
+
+#define KEY_EC \
+	"u2 m4 u1 s\"enabled\" u2 a1 s\"" ES256 "\" u3 u256 u4 " \
+	"s\"1.2.840.10045.3.1.7\""
+#define KEY_EC_JSON \
+	"\"key\":{\"status\":\"enabled\",\"algo\":[\"" ES256 "\"]," \
+	"\"len\":256,\"curve\":\"1.2.840.10045.3.1.7\"}"
+#define CERT_FULL \
+	"u3 m7 u1 s\"valid\" u2 a2 x3082 x0102ff u3 s\"CN=CA\" u4 " \
+	"s\"CN=Taro\" u5 s\"5aac41cd\" u6 s\"20240101000000Z\" u7 " \
+	"s\"20260101000000Z\""
+#define CERT_FULL_JSON \
+	"\"cert\":{\"status\":\"valid\",\"certificates\":[\"MII=\"," \
+	"\"AQL/\"],\"issuerDN\":\"CN=CA\",\"subjectDN\":\"CN=Taro\"," \
+	"\"serialNumber\":\"5aac41cd\",\"validFrom\":\"20240101000000Z\"," \
+	"\"validTo\":\"20260101000000Z\"}"
+#define AUTH_L2 \
+	"u4 m3 u1 s\"explicit\" u2 s\"PIN AND OTP\" u3 a2 m4 u1 " \
+	"s\"Password\" u2 s\"PIN\" u3 s\"N\" u4 s\"PIN\" m5 u1 " \
+	"s\"Password\" u2 s\"OTP\" u3 s\"N\" u4 s\"OTP\" u5 s\"totp\""
+#define AUTH_L2_JSON \
+	"\"auth\":{\"mode\":\"explicit\",\"expression\":\"PIN AND OTP\"," \
+	"\"objects\":[{\"type\":\"Password\",\"id\":\"PIN\",\"format\":" \
+	"\"N\",\"label\":\"PIN\"},{\"type\":\"Password\",\"id\":\"OTP\"," \
+	"\"format\":\"N\",\"label\":\"OTP\",\"generator\":\"totp\"}]}"
+
+/* The core's answers -> exactly the JSON the client receives. */
+static void
+test_CSC_response_json_exact(void **state)
+{
+	struct hk_buf body = HK_BUF_INIT, out = HK_BUF_INIT;
+	const char *why;
+
+	(void)state;
+	check_answer(CSC "/info", 200,
+	    "m11 u1 s\"2.0.0.2\" u2 s\"Hanko\" u3 s\"https://h.test/l.png\" "
+	    "u4 s\"JP\" u5 s\"en-US\" u6 s\"Hanko remote signing\" u7 a1 "
+	    "s\"basic\" u8 a2 s\"auth/login\" s\"signatures/signHash\" u9 m1 "
+	    "u1 a2 s\"" ES256 "\" s\"1.2.840.113549.1.1.11\" u10 m2 u1 a0 u2 "
+	    "a0 u11 a0",
+	    "{\"specs\":\"2.0.0.2\",\"name\":\"Hanko\",\"logo\":"
+	    "\"https://h.test/l.png\",\"region\":\"JP\",\"lang\":\"en-US\","
+	    "\"description\":\"Hanko remote signing\",\"authType\":"
+	    "[\"basic\"],\"methods\":[\"auth/login\",\"signatures/signHash\"],"
+	    "\"signAlgorithms\":{\"algos\":[\"" ES256 "\","
+	    "\"1.2.840.113549.1.1.11\"]},\"signature_formats\":{\"formats\":"
+	    "[],\"envelope_properties\":[]},\"conformance_levels\":[]}");
+	/* A list of string lists. */
+	check_answer(CSC "/info", 200,
+	    "m11 u1 s\"2.0.0.2\" u2 s\"n\" u3 s\"l\" u4 s\"JP\" u5 s\"en\" u6 "
+	    "s\"d\" u7 a0 u8 a0 u9 m1 u1 a0 u10 m2 u1 a2 s\"C\" s\"P\" u2 a2 "
+	    "a2 s\"Detached\" s\"Attached\" a0 u11 a1 s\"Ades-B-B\"",
+	    "{\"specs\":\"2.0.0.2\",\"name\":\"n\",\"logo\":\"l\",\"region\":"
+	    "\"JP\",\"lang\":\"en\",\"description\":\"d\",\"authType\":[],"
+	    "\"methods\":[],\"signAlgorithms\":{\"algos\":[]},"
+	    "\"signature_formats\":{\"formats\":[\"C\",\"P\"],"
+	    "\"envelope_properties\":[[\"Detached\",\"Attached\"],[]]},"
+	    "\"conformance_levels\":[\"Ades-B-B\"]}");
+	check_answer(CSC "/auth/login", 200,
+	    "m2 u1 s\"tok-AAAA_bbb\" u2 u28800",
+	    "{\"access_token\":\"tok-AAAA_bbb\",\"expires_in\":28800}");
+	/* credentials/info: nested objects, DER certificates as Base64. */
+	check_answer(CSC "/credentials/info", 200,
+	    "m8 u1 s\"Taro's key\" " KEY_EC " " CERT_FULL " " AUTH_L2
+	    " u5 s\"2\" u6 u5 u7 s\"en-US\" u8 u2",
+	    "{\"description\":\"Taro's key\"," KEY_EC_JSON "," CERT_FULL_JSON
+	    "," AUTH_L2_JSON ",\"SCAL\":\"2\",\"multisign\":5,\"lang\":"
+	    "\"en-US\",\"hanko_level\":2}");
+	/* The minimal one: optional members absent, or nil (left out). */
+	check_answer(CSC "/credentials/info", 200,
+	    "m6 u1 z u2 m3 u1 s\"enabled\" u2 a1 s\"1.2.840.113549.1.1.11\" "
+	    "u3 u2048 u3 m2 u1 s\"valid\" u2 z u5 s\"2\" u6 u1 u8 u1",
+	    "{\"key\":{\"status\":\"enabled\",\"algo\":"
+	    "[\"1.2.840.113549.1.1.11\"],\"len\":2048},\"cert\":{\"status\":"
+	    "\"valid\"},\"SCAL\":\"2\",\"multisign\":1,\"hanko_level\":1}");
+	check_answer(CSC "/credentials/list", 200,
+	    "m1 u1 a2 s\"c-00000000000000c1\" s\"c-00000000000000c2\"",
+	    "{\"credentialIDs\":[\"c-00000000000000c1\","
+	    "\"c-00000000000000c2\"]}");
+	check_answer(CSC "/credentials/list", 200,
+	    "m3 u1 a1 s\"c-1\" u2 a1 m6 " KEY_EC " " CERT_FULL
+	    " u5 s\"2\" u6 u5 u8 u2 u20 s\"c-1\" u3 t",
+	    "{\"credentialIDs\":[\"c-1\"],\"credentialInfos\":[{" KEY_EC_JSON
+	    "," CERT_FULL_JSON ",\"SCAL\":\"2\",\"multisign\":5,"
+	    "\"hanko_level\":2,\"credentialID\":\"c-1\"}],\"onlyValid\":true}");
+	check_answer(CSC "/credentials/list", 200, "m1 u1 a0",
+	    "{\"credentialIDs\":[]}");
+	check_answer(CSC "/credentials/authorize", 200,
+	    "m2 u1 s\"SAD-xyz\" u2 u300",
+	    "{\"SAD\":\"SAD-xyz\",\"expiresIn\":300}");
+	check_answer(CSC "/credentials/extendTransaction", 200,
+	    "m2 u1 s\"SAD-2\" u2 u299", "{\"SAD\":\"SAD-2\",\"expiresIn\":299}");
+	check_answer(CSC "/signatures/signHash", 200,
+	    "m2 u1 a3 xdeadbeef x00 x u2 a3 u7 u8 u4294967296",
+	    "{\"signatures\":[\"3q2+7w==\",\"AA==\",\"\"],\"hanko_seqs\":"
+	    "[7,8,4294967296]}");
+	/* CSC's errors pass through. */
+	check_answer(CSC "/credentials/authorize", 400,
+	    "m2 u1 s\"invalid_authentication_data\" u2 s\"The authentication "
+	    "data is invalid\"",
+	    "{\"error\":\"invalid_authentication_data\",\"error_description\":"
+	    "\"The authentication data is invalid\"}");
+	check_answer(CSC "/credentials/info", 400,
+	    "m2 u1 s\"invalid_request\" u2 s\"Invalid parameter "
+	    "credentialID\"",
+	    "{\"error\":\"invalid_request\",\"error_description\":"
+	    "\"Invalid parameter credentialID\"}");
+	check_answer(CSC "/auth/login", 400,
+	    "m2 u1 s\"authentication_error\" u2 s\"An error occurred during "
+	    "authentication process\"",
+	    "{\"error\":\"authentication_error\",\"error_description\":\"An "
+	    "error occurred during authentication process\"}");
+	check_answer(CSC "/signatures/signHash", 401,
+	    "m2 u1 s\"invalid_token\" u2 s\"Invalid or expired access token\"",
+	    "{\"error\":\"invalid_token\",\"error_description\":\"Invalid or "
+	    "expired access token\"}");
+	check_answer(CSC "/signatures/signHash", 503,
+	    "m2 u1 s\"temporarily_unavailable\" u2 s\"The service is "
+	    "unavailable\"",
+	    "{\"error\":\"temporarily_unavailable\",\"error_description\":"
+	    "\"The service is unavailable\"}");
+
+	/* revoke: 204 and no body at all. */
+	build(&body, "m0");
+	assert_int_equal(response(NET_HTTP_POST, CSC "/auth/revoke",
+			     NET_ROUTE_SIGNING, 204, &body, &out, &why),
+	    0);
+	assert_int_equal(out.len, 0);
+	hk_buf_release(&body);
+	hk_buf_release(&out);
+}
+
+/* Answers outside the CSC routes' schemas and error pairs: 502. */
+static void
+test_CSC_response_refusals_502(void **state)
+{
+	static const char sh[] = CSC "/signatures/signHash";
+	static const char ci[] = CSC "/credentials/info";
+	static const char az[] = CSC "/credentials/authorize";
+	static const char rv[] = CSC "/auth/revoke";
+	static const char in[] = CSC "/info";
+	const struct {
+		const char *path;
+		uint64_t status;
+		const char *spec;
+		const char *why;
+	} cases[] = {
+	    {sh, 200, "m2 u1 a1 xdeadbeef u2 a1 u1", NULL},
+	    {sh, 200, "m2 u1 a1 s\"sig\" u2 a1 u1", "not a bin"},
+	    {sh, 200, "m2 u1 a1 z u2 a1 u1", "not a bin"},
+	    {sh, 200, "m2 u1 s\"x\" u2 a1 u1", "not an array"},
+	    {sh, 200, "m2 u1 a1 xdeadbeef u2 a1 n1", "not a uint"},
+	    {sh, 200, "m2 u1 a1 xdeadbeef u2 a1 s\"1\"", "not a uint"},
+	    {sh, 200, "m1 u1 a1 xdeadbeef", "lacks a required field"},
+	    {sh, 200, "m3 u1 a0 u2 a0 u3 t", "a key outside"},
+	    {sh, 201, "m2 u1 a0 u2 a0", "status is not in the contract"},
+	    {sh, 202, "m2 u1 a0 u2 a0", "status is not in the contract"},
+	    /* Error pairs other than CSC's. */
+	    {sh, 401, "m2 u1 s\"unauthorized\" u2 s\"x\"",
+		"does not match its status"},
+	    {sh, 503, "m2 u1 s\"unavailable\" u2 s\"x\"",
+		"does not match its status"},
+	    {sh, 400, "m2 u1 s\"invalid_token\" u2 s\"x\"",
+		"does not match its status"},
+	    {sh, 400, "m2 u1 s\"invalid_pin\" u2 s\"x\"",
+		"does not match its status"},
+	    {sh, 401, "m2 u1 s\"invalid_request\" u2 s\"x\"",
+		"does not match its status"},
+	    {sh, 403, "m2 u1 s\"forbidden\" u2 s\"x\"",
+		"status is not in the contract"},
+	    {sh, 404, "m2 u1 s\"not_found\" u2 s\"x\"",
+		"status is not in the contract"},
+	    {sh, 409, "m2 u1 s\"conflict\" u2 s\"x\"",
+		"status is not in the contract"},
+	    {sh, 500, "m2 u1 s\"server_error\" u2 s\"x\"",
+		"status is not in the contract"},
+	    {sh, 400, "m1 u1 s\"invalid_request\"", "lacks a required field"},
+	    {sh, 400, "m3 u1 s\"invalid_request\" u2 s\"x\" u3 s\"y\"",
+		"a key outside"},
+	    /* revoke: 204 with {} only. */
+	    {rv, 204, "m0", NULL},
+	    {rv, 200, "m0", "status is not in the contract"},
+	    {rv, 204, "m1 u1 s\"x\"", "a key outside"},
+	    {rv, 204, "a0", "not a map"},
+	    /* Nested maps and lists. */
+	    {ci, 200, "m4 u2 s\"key\" u3 m1 u1 s\"valid\" u5 s\"2\" u6 u1",
+		"not a map"},
+	    {ci, 200,
+		"m5 u2 m2 u1 s\"enabled\" u3 u1 u3 m1 u1 s\"valid\" u5 s\"2\" "
+		"u6 u1 u8 u1",
+		"lacks a required field"},
+	    {ci, 200,
+		"m5 u2 m4 u1 s\"enabled\" u2 a0 u3 u1 u9 t u3 m1 u1 s\"valid\" "
+		"u5 s\"2\" u6 u1 u8 u1",
+		"a key outside"},
+	    {ci, 200,
+		"m5 " KEY_EC " u3 m1 u1 s\"valid\" u5 s\"2\" u6 u1 u8 z",
+		"not a uint"},
+	    {ci, 200,
+		"m5 " KEY_EC " u3 m2 u1 s\"valid\" u2 a1 s\"MII=\" u5 s\"2\" "
+		"u6 u1 u8 u1",
+		"not a bin"},
+	    {ci, 200,
+		"m6 " KEY_EC " u3 m1 u1 s\"valid\" u4 m3 u1 s\"explicit\" u2 "
+		"s\"PIN\" u3 a1 m1 u1 s\"Password\" u5 s\"2\" u6 u1 u8 u1",
+		"lacks a required field"},
+	    {ci, 200, "m5 " KEY_EC " u3 m1 u1 s\"valid\" u5 s\"2\" u6 u1 u8 u1",
+		NULL},
+	    {ci, 200, "m4 " KEY_EC " u3 m1 u1 s\"valid\" u5 s\"2\" u6 u1",
+		"lacks a required field"},
+	    {in, 200,
+		"m11 u1 s\"2\" u2 s\"n\" u3 s\"l\" u4 s\"JP\" u5 s\"en\" u6 "
+		"s\"d\" u7 a0 u8 a0 u9 m1 u1 a0 u10 m2 u1 a0 u2 a1 a1 u1 u11 "
+		"a0",
+		"not a str"},
+	    {in, 200,
+		"m11 u1 s\"2\" u2 s\"n\" u3 s\"l\" u4 s\"JP\" u5 s\"en\" u6 "
+		"s\"d\" u7 a0 u8 a0 u9 m1 u1 a0 u10 m2 u1 a0 u2 a1 s\"x\" u11 "
+		"a0",
+		"not an array"},
+	    {in, 200,
+		"m11 u1 s\"2\" u2 s\"n\" u3 s\"l\" u4 s\"JP\" u5 s\"en\" u6 "
+		"s\"d\" u7 a1 L u8 a0 u9 m1 u1 a0 u10 m2 u1 a0 u2 a0 u11 a0",
+		"too long"},
+	    {az, 200, "m2 u1 s\"S\" u2 u300", NULL},
+	    {az, 200, "m1 u1 s\"S\"", "lacks a required field"},
+	    {az, 200, "m2 u1 z u2 u300", "not a str"},
+	};
+	struct hk_buf body = HK_BUF_INIT, out = HK_BUF_INIT;
+	const char *why;
+	size_t i;
+	int r;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++) {
+		build(&body, cases[i].spec);
+		r = response(strcmp(cases[i].path, in) == 0 ? NET_HTTP_GET :
+							      NET_HTTP_POST,
+		    cases[i].path, NET_ROUTE_SIGNING, cases[i].status, &body,
+		    &out, &why);
+		if (cases[i].why == NULL) {
+			if (r != 0)
+				fail_msg("case %zu: %d %s", i, r, why);
+			continue;
+		}
+		if (r != HK_EPROTO || strstr(why, cases[i].why) == NULL)
+			fail_msg("case %zu (%s): %d \"%s\"", i, cases[i].spec,
+			    r, why);
+	}
+	/* The admin and signer routes keep their own pairs. */
+	build(&body, "m2 u1 s\"invalid_token\" u2 s\"x\"");
+	assert_int_equal(response(NET_HTTP_POST, "/signer/v1/nonce",
+			     NET_ROUTE_SIGNING, 401, &body, &out, &why),
+	    HK_EPROTO);
+	build(&body, "m2 u1 s\"temporarily_unavailable\" u2 s\"x\"");
+	assert_int_equal(response(NET_HTTP_POST, "/signer/v1/nonce",
+			     NET_ROUTE_SIGNING, 503, &body, &out, &why),
+	    HK_EPROTO);
+	hk_buf_release(&body);
+	hk_buf_release(&out);
+}
+
 int
 main(void)
 {
@@ -886,6 +1830,12 @@ main(void)
 	    cmocka_unit_test(test_NET1_response_json_exact),
 	    cmocka_unit_test(test_NET1_response_refusals_502),
 	    cmocka_unit_test(test_NET1_passed_statuses_are_writable),
+	    cmocka_unit_test(test_CSC_routes_and_404),
+	    cmocka_unit_test(test_CSC_ACT8_authorization_shape),
+	    cmocka_unit_test(test_CSC_request_maps_exact),
+	    cmocka_unit_test(test_CSC_ACT5_request_refusals),
+	    cmocka_unit_test(test_CSC_response_json_exact),
+	    cmocka_unit_test(test_CSC_response_refusals_502),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
