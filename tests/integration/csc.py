@@ -49,6 +49,22 @@ METHODS = ["auth/login", "auth/revoke", "credentials/list",
            "credentials/info", "credentials/authorize",
            "credentials/extendTransaction", "signatures/signHash"]
 BEARER_METHODS = METHODS[1:]
+_H = base64.b64encode(bytes(32)).decode()
+WELL_FORMED = {
+    "auth/revoke": {"token": "A" * 43},
+    "credentials/list": {},
+    "credentials/info": {"credentialID": "c-0000000000000001"},
+    "credentials/authorize": {"credentialID": "c-0000000000000001",
+                              "numSignatures": 1, "hashes": [_H],
+                              "hashAlgorithmOID": C.SHA256},
+    "credentials/extendTransaction": {"credentialID": "c-0000000000000001",
+                                      "SAD": "A" * 43, "hashes": [_H],
+                                      "hashAlgorithmOID": C.SHA256},
+    "signatures/signHash": {"credentialID": "c-0000000000000001",
+                            "SAD": "A" * 43, "hashes": [_H],
+                            "hashAlgorithmOID": C.SHA256,
+                            "signAlgo": C.ECDSA_SHA256},
+}
 INVALID_TOKEN = ("invalid_token", "Invalid or expired access token")
 BAD_CRED = ("invalid_request", "Invalid parameter credentialID")
 BAD_SAD = ("invalid_request", "Invalid parameter SAD")
@@ -422,7 +438,8 @@ def t_login(w):
                    "Malformed authentication parameter."),
             "ACT-5: %s with Basic instead of Bearer is 400 \"Malformed "
             "authentication parameter.\"" % m, r)
-        r = w.csc.call(m, {}, token=C.b64u(os.urandom(32)))
+        # A well-formed body: the front checks shape, the core the token.
+        r = w.csc.call(m, WELL_FORMED[m], token=C.b64u(os.urandom(32)))
         tap(bad(r, INVALID_TOKEN), "ACT-8: %s with a forged token is 401 "
             "invalid_token" % m, r)
     if tok:
