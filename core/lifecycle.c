@@ -2510,20 +2510,94 @@ gentime(const ASN1_TIME *t, char out[16])
 		out[0] = '\0';
 }
 
+/* RFC 4514 §3: the attribute types written by name; others by OID. */
+static const char *
+rfc4514_type(int nid)
+{
+	switch (nid) {
+	case NID_commonName: return "CN";
+	case NID_localityName: return "L";
+	case NID_stateOrProvinceName: return "ST";
+	case NID_organizationName: return "O";
+	case NID_organizationalUnitName: return "OU";
+	case NID_countryName: return "C";
+	case NID_streetAddress: return "STREET";
+	case NID_domainComponent: return "DC";
+	case NID_userId: return "UID";
+	default: return NULL;
+	}
+}
+
+/* Append the RFC 4514 escaped form of UTF-8 ${v}[0..n). */
+static int
+rfc4514_value(struct hk_buf *b, const unsigned char *v, size_t n)
+{
+	static const char hexd[] = "0123456789ABCDEF";
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n && r == 0; i++) {
+		unsigned char c = v[i];
+
+		if (c == 0) {
+			r = hk_buf_put(b, "\\00", 3);
+		} else if (c < 0x20 || c == 0x7f) {
+			char e[3] = {'\\', hexd[c >> 4], hexd[c & 15]};
+
+			r = hk_buf_put(b, e, 3);
+		} else if (strchr("\\\"+,;<>", c) != NULL ||
+		    (i == 0 && (c == '#' || c == ' ')) ||
+		    (i == n - 1 && c == ' ')) {
+			r = hk_buf_putc(b, '\\');
+			if (r == 0)
+				r = hk_buf_putc(b, c);
+		} else {
+			r = hk_buf_putc(b, c);
+		}
+	}
+	return r;
+}
+
+/* put_name(w, nm): ${nm} as an RFC 4514 string (last RDN first, "+" inside
+ * a multi-valued RDN), the form python3-cryptography and RFC 4514 give. */
 static void
 put_name(struct hk_mpk_writer *w, const X509_NAME *nm)
 {
-	BIO *b = BIO_new(BIO_s_mem());
-	BUF_MEM *mem;
+	struct hk_buf b = HK_BUF_INIT;
+	int i, n = X509_NAME_entry_count(nm), set = -1, r = 0;
 
-	if (b != NULL && X509_NAME_print_ex(b, nm, 0,
-			     XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
-		BIO_get_mem_ptr(b, &mem);
-		hk_mpk_put_str(w, mem->data, mem->length);
-	} else {
-		hk_mpk_put_cstr(w, "");
+	for (i = n - 1; i >= 0 && r == 0; i--) {
+		const X509_NAME_ENTRY *e = X509_NAME_get_entry(nm, i);
+		const ASN1_OBJECT *o = X509_NAME_ENTRY_get_object(e);
+		const char *t = rfc4514_type(OBJ_obj2nid(o));
+		unsigned char *v = NULL;
+		char oid[80];
+		int vn;
+
+		if (set >= 0)
+			r = hk_buf_putc(&b, X509_NAME_ENTRY_set(e) == set ? '+' :
+									    ',');
+		set = X509_NAME_ENTRY_set(e);
+		if (t == NULL) {
+			if (OBJ_obj2txt(oid, sizeof(oid), o, 1) <= 0)
+				snprintf(oid, sizeof(oid), "?");
+			t = oid;
+		}
+		if (r == 0)
+			r = hk_buf_put(&b, t, strlen(t));
+		if (r == 0)
+			r = hk_buf_putc(&b, '=');
+		vn = ASN1_STRING_to_UTF8(&v,
+		    X509_NAME_ENTRY_get_data((X509_NAME_ENTRY *)e));
+		if (r == 0 && vn >= 0)
+			r = rfc4514_value(&b, v, (size_t)vn);
+		OPENSSL_free(v);
 	}
-	BIO_free(b);
+	if (r == 0)
+		hk_mpk_put_str(w, (const char *)b.p, b.len);
+	else
+		hk_mpk_put_cstr(w, "");
+	hk_buf_release(&b);
 }
 
 /* The certificates of credential ${cid} (leaf first), from the vault. */
@@ -2911,7 +2985,7 @@ grant(struct hk_lc *lc, struct job *j, const char *cid,
 		 0, &why)) != 0) {
 		/* Not recorded: the SAD must not work. */
 		if (hk_sam_sad_take(lc->o.sam, (const uint8_t *)sad,
-			HK_SAM_SECRET_LEN, cid, ci->signer, &gone, dead) == 0)
+			HK_SAM_SECRET_LEN, cid, ci->signer, NULL, &gone, dead) == 0)
 			free(gone.hashes);
 		sodium_memzero(sad, sizeof(sad));
 		if (r == HK_ESTATE)
@@ -3082,7 +3156,8 @@ op_csc_extend(struct hk_lc *lc, struct job *j)
 	if (!csc_usable(j, &ci))
 		goto out;
 	/* ACT-6: the old SAD dies here, whatever follows. */
-	e = hk_sam_sad_take(lc->o.sam, sad.p, sad.n, cid, j->sid, &g, old);
+	e = hk_sam_sad_take(lc->o.sam, sad.p, sad.n, cid, j->sid, session, &g,
+	    old);
 	if (e == HK_ETIMEOUT) {
 		CSC_BAD(j, "SAD expired");
 		goto out;

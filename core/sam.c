@@ -509,8 +509,8 @@ hk_sam_sad_new(struct hk_sam *s, const struct hk_sam_grant *g,
 /** hk_sam_sad_take(s, sad, n, credential, signer, out, id): remove it. */
 int
 hk_sam_sad_take(struct hk_sam *s, const uint8_t *sad, size_t n,
-    const char *credential, const char *signer, struct hk_sam_grant *out,
-    uint8_t id[static 32])
+    const char *credential, const char *signer, const uint8_t *session,
+    struct hk_sam_grant *out, uint8_t id[static 32])
 {
 	struct sad *d;
 	uint8_t h[32];
@@ -525,15 +525,19 @@ hk_sam_sad_take(struct hk_sam *s, const uint8_t *sad, size_t n,
 	pthread_mutex_lock(&s->mu);
 	d = hk_strmap_get(s->sads, hex, 64);
 	if (d == NULL || strcmp(d->g.credential, credential) != 0 ||
-	    strcmp(d->g.signer, signer) != 0 || d->left == 0) {
+	    strcmp(d->g.signer, signer) != 0 || d->left == 0 ||
+	    (session != NULL &&
+		sodium_memcmp(d->g.session, session, 32) != 0)) {
 		pthread_mutex_unlock(&s->mu);
 		return HK_ENOTFOUND;
 	}
+	if (d->g.expires_ms <= now_ms()) {
+		pthread_mutex_unlock(&s->mu);
+		return HK_ETIMEOUT;
+	}
 	(void)hk_strmap_del(s->sads, hex, 64);
 	pthread_mutex_unlock(&s->mu);
-	if (d->g.expires_ms <= now_ms()) {
-		r = HK_ETIMEOUT;
-	} else if ((out->hashes = calloc(d->left, HK_SAM_HASH_MAX)) == NULL) {
+	if ((out->hashes = calloc(d->left, HK_SAM_HASH_MAX)) == NULL) {
 		r = HK_ENOMEM;
 	} else {
 		uint8_t (*fresh)[HK_SAM_HASH_MAX] = out->hashes;
@@ -1014,12 +1018,14 @@ take(struct hk_sam *s, struct req *q, struct hk_bytes sad)
 	d = hk_strmap_get(s->sads, hex, 64);
 	if (d == NULL || d->left == 0 ||
 	    strcmp(d->g.credential, q->cred) != 0 ||
-	    strcmp(d->g.signer, q->signer) != 0) {
+	    strcmp(d->g.signer, q->signer) != 0 ||
+	    sodium_memcmp(d->g.session, q->session, 32) != 0) {
+		/* Another session of the same signer included (ACT-4). */
 		why = "Invalid parameter SAD";
 		goto out;
 	}
 	if (d->g.expires_ms <= now_ms()) {
-		sad_free(hk_strmap_del(s->sads, hex, 64));
+		/* Left for the sweep: it keeps saying so. */
 		d = NULL;
 		why = "SAD expired";
 		goto out;

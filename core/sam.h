@@ -103,15 +103,17 @@ HK_MUST_CHECK int hk_sam_revoke(struct hk_sam *s, const char *signer,
 HK_MUST_CHECK int hk_sam_sad_new(struct hk_sam *s, const struct hk_sam_grant *g,
     char sad[static HK_SAM_SECRET_LEN + 1], uint8_t id[static 32]);
 
-/** hk_sam_sad_take(s, sad, n, credential, signer, out, id): remove the
- * SAD ${sad} and fill ${out} with what it still binds (the hashes not yet
- * signed; ${out}->hashes is malloc'ed, the caller frees it) and ${id}
- * with its SHA-256 (extendTransaction: the old SAD dies). 0, HK_ENOTFOUND
- * (unknown, or of another credential or signer: left alone), HK_ETIMEOUT
- * (expired: removed). */
+/** hk_sam_sad_take(s, sad, n, credential, signer, session, out, id):
+ * remove the SAD ${sad} and fill ${out} with what it still binds (the
+ * hashes not yet signed; ${out}->hashes is malloc'ed, the caller frees it)
+ * and ${id} with its SHA-256 (extendTransaction: the old SAD dies).
+ * ${session} (SHA-256 of the access token; NULL: any) must be the session
+ * that obtained it. 0, HK_ENOTFOUND (unknown, or of another credential,
+ * signer or session: left alone), HK_ETIMEOUT (expired: left for the
+ * sweep, so that it keeps saying so). */
 HK_MUST_CHECK int hk_sam_sad_take(struct hk_sam *s, const uint8_t *sad,
     size_t n, const char *credential, const char *signer,
-    struct hk_sam_grant *out, uint8_t id[static 32]);
+    const uint8_t *session, struct hk_sam_grant *out, uint8_t id[static 32]);
 
 /** hk_sam_handles(type): whether ${type} is served by hk_sam_sign_hash. */
 bool hk_sam_handles(uint64_t type);

@@ -447,7 +447,8 @@ def verify_receipt(text, vkey):
     body += "\n"
     origin, size, root = body.split("\n")[:3]
     size, root = int(size), base64.b64decode(root, validate=True)
-    name, keyid, keyb = vkey.strip().split("+")
+    # The key is standard Base64: it may hold "+" itself.
+    name, keyid, keyb = vkey.strip().split("+", 2)
     key = base64.b64decode(keyb)
     if name != origin or key[0] != 1 or \
             hashlib.sha256(name.encode() + b"\n" + key).digest()[:4].hex() \

@@ -754,10 +754,32 @@ test_ACT4_sad_expires(void **state)
 	authorize_ok(tok, h, 1, sad);
 	W.cfg.sad_lifetime_s = 300;
 	sleep_ms(1100);
+	/* Refused, and it keeps saying why (until the sweep drops it). */
 	expect_error(sign(tok, sad, h, 1), 400, "invalid_request",
 	    "SAD expired");
 	expect_error(sign(tok, sad, h, 1), 400, "invalid_request",
+	    "SAD expired");
+}
+
+/* ACT-4, ACT-5: a SAD works only with the session that obtained it, not
+ * with another token of the same signer; the owner can still use it. */
+static void
+test_ACT4_sad_is_bound_to_its_session(void **state)
+{
+	char tok[64], tok2[64], sad[64];
+	uint8_t h[1][32];
+	struct answer *a;
+
+	(void)state;
+	login(tok);
+	login(tok2);
+	random_hashes(h, 1);
+	authorize_ok(tok, h, 1, sad);
+	expect_error(sign(tok2, sad, h, 1), 400, "invalid_request",
 	    "Invalid parameter SAD");
+	a = sign(tok, sad, h, 1);
+	check_signatures(a, h, 1);
+	free(a);
 }
 
 static void
@@ -986,6 +1008,7 @@ main(void)
 		    test_ACT6_one_hash_one_signature_under_concurrency),
 		cmocka_unit_test(test_ACT6_extend_transaction_renews_for_the_rest),
 		cmocka_unit_test(test_ACT4_sad_expires),
+		cmocka_unit_test(test_ACT4_sad_is_bound_to_its_session),
 		cmocka_unit_test(test_ACT2_refusals_of_authorize),
 		cmocka_unit_test(test_ACT8_sessions_idle_out_and_revoke),
 		cmocka_unit_test(
