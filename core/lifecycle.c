@@ -2650,8 +2650,9 @@ put_cred_info(struct hk_lc *lc, struct hk_mpk_writer *w, const char *cid,
 	if (leaf != NULL)
 		ncert = strcmp(certs, "none") == 0 ? 0 :
 		    strcmp(certs, "chain") == 0 ? sk_X509_num(sk) : 1;
-	cstatus = ci->state == HK_CRED_SUSPENDED ? "suspended" :
-	    ci->state == HK_CRED_DESTROYED ? "revoked" :
+	/* The certificate's own status: a Hanko suspension disables the key
+	 * (key status), it does not suspend the certificate at its CA. */
+	cstatus = ci->state == HK_CRED_DESTROYED ? "revoked" :
 	    now > ci->not_after || now < ci->not_before ? "expired" : "valid";
 	hk_mpk_put_map(w, 7 + (auth_info ? 1 : 0) + (with_id ? 1 : 0));
 	/* keys 1, 2, 3, [4], 5, 6, 7, 8, [20] */
