@@ -195,6 +195,8 @@ pid_cpu(pid_t pid)
 {
 	char path[64];
 
+	if (pid <= 0)
+		return 0;
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
 	return stat_cpu(path);
 }
@@ -276,6 +278,26 @@ find_daemon(const char *state, pid_t *core, pid_t *front)
 			*front = p;
 	}
 	closedir(d);
+}
+
+/* The machine's busy and stolen CPU seconds since boot (/proc/stat). */
+static void
+machine_cpu(double *busy, double *steal)
+{
+	unsigned long long v[8] = {0};
+	FILE *f = fopen("/proc/stat", "r");
+	double hz = (double)sysconf(_SC_CLK_TCK);
+
+	*busy = *steal = 0;
+	if (f == NULL)
+		return;
+	/* cpu user nice system idle iowait irq softirq steal */
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+		&v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8) {
+		*busy = (double)(v[0] + v[1] + v[2] + v[5] + v[6]) / hz;
+		*steal = (double)v[7] / hz;
+	}
+	fclose(f);
 }
 
 /* CPU seconds of every thread of ${pid}, for a per-thread breakdown. */
@@ -393,7 +415,7 @@ struct raw {
 	atomic_int errors;
 	/* Totals over all slices. */
 	double sigs, secs, cpu;
-	double slice_rate[32];
+	double slice_rate[32], slice_other[32];
 	unsigned nslices;
 };
 
@@ -521,10 +543,11 @@ raw_slice(struct raw *r, double secs)
 {
 	pthread_t th[MAXRAW];
 	struct raw_arg a[MAXRAW];
-	double t0, c0, t1;
+	double t0, c0, t1, c1, m0, m1, st;
 	unsigned i;
 
 	atomic_store(&r->done, 0);
+	machine_cpu(&m0, &st);
 	c0 = cpu_self();
 	t0 = now();
 	r->t_end = t0 + secs;
@@ -536,12 +559,16 @@ raw_slice(struct raw *r, double secs)
 	for (i = 0; i < r->threads; i++)
 		pthread_join(th[i], NULL);
 	t1 = now();
-	r->cpu += cpu_self() - c0;
+	c1 = cpu_self();
+	machine_cpu(&m1, &st);
+	r->cpu += c1 - c0;
 	r->sigs += (double)atomic_load(&r->done);
 	r->secs += t1 - t0;
-	if (r->nslices < 32)
+	if (r->nslices < 32) {
+		r->slice_other[r->nslices] = (m1 - m0 - (c1 - c0)) / (t1 - t0);
 		r->slice_rate[r->nslices++] =
 		    (double)atomic_load(&r->done) / (t1 - t0);
+	}
 	if (atomic_load(&r->errors))
 		die("raw C_Sign failed");
 }
@@ -1125,6 +1152,7 @@ run_thread(void *arg)
 struct result {
 	double secs, sigs, reqs;
 	double core_cpu, front_cpu, self_cpu; /* seconds */
+	double other_cpu, steal;	       /* seconds, machine-wide */
 	double p50, p99, max;	  /* latency, from the scheduled time */
 	double sp50, sp99, smax; /* service time (from the send) */
 	unsigned failed, starved;
@@ -1137,7 +1165,7 @@ run_all(struct run *r, struct result *res)
 {
 	pthread_t th[MAXCONN];
 	struct run_arg a[MAXCONN];
-	double c0 = 0, f0 = 0, s0 = 0, t1, cut;
+	double c0 = 0, f0 = 0, s0 = 0, m0 = 0, st0 = 0, m1, st1, t1, cut;
 	double *lat = NULL, *svc = NULL;
 	size_t nl = 0, i, j;
 
@@ -1156,6 +1184,7 @@ run_all(struct run *r, struct result *res)
 		c0 = pid_cpu(r->b->core);
 		f0 = pid_cpu(r->b->front);
 		s0 = cpu_self();
+		machine_cpu(&m0, &st0);
 	}
 	r->t0 = now() + 0.01;
 	r->t_end = r->t0 + (r->mode == M_AUTHZ ? r->b->authz_duration :
@@ -1170,6 +1199,10 @@ run_all(struct run *r, struct result *res)
 	res->core_cpu = pid_cpu(r->b->core) - c0;
 	res->front_cpu = pid_cpu(r->b->front) - f0;
 	res->self_cpu = cpu_self() - s0;
+	machine_cpu(&m1, &st1);
+	res->other_cpu = m1 - m0 - res->core_cpu - res->front_cpu -
+	    res->self_cpu;
+	res->steal = st1 - st0;
 	threads_cpu(r->b->core, &res->core_after);
 	/* A connection that ran out of SADs ends the window for all (the
 	 * rate would otherwise be that of fewer connections). */
@@ -1504,7 +1537,7 @@ main(int argc, char **argv)
 	load_creds(&b, creds);
 	b.core = pid ? (pid_t)atol(pid) : -1;
 	find_daemon(state, &b.core, &b.front);
-	if (b.core <= 0 || b.front <= 0)
+	if (b.core <= 0)
 		die("no hankod --state %s running (core %ld, front %ld)", state,
 		    (long)b.core, (long)b.front);
 
@@ -1542,11 +1575,13 @@ main(int argc, char **argv)
 		raw_only = "yes";
 	}
 	if (strcmp(raw_only, "yes") == 0) {
-		printf("\n| slice | raw C_SignInit+C_Sign /s |\n|---|---:|\n");
+		printf("\n| slice | raw C_SignInit+C_Sign /s | other "
+		       "processes, cores |\n|---|---:|---:|\n");
 		for (rd = 0; rd < b.rounds; rd++) {
 			raw_slice(&r, b.duration);
-			printf("| %u | %.0f |\n", rd + 1,
-			    r.slice_rate[r.nslices - 1]);
+			printf("| %u | %.0f | %.2f |\n", rd + 1,
+			    r.slice_rate[r.nslices - 1],
+			    r.slice_other[r.nslices - 1]);
 		}
 		printf("\nRaw, %u threads: **%.0f signatures/s**, process CPU "
 		       "%.1f us per signature (%.2f cores busy)\n",
@@ -1591,10 +1626,13 @@ main(int argc, char **argv)
 	printf("| round | raw /s |");
 	for (k = 0; k < b.nbatches; k++)
 		printf(" batch %u sig/s | x raw |", b.batches[k]);
-	printf("\n|---|---:|");
+	printf(" other processes, cores (raw");
+	for (k = 0; k < b.nbatches; k++)
+		printf(" / B=%u", b.batches[k]);
+	printf(") |\n|---|---:|");
 	for (k = 0; k < b.nbatches; k++)
 		printf("---:|---:|");
-	printf("\n");
+	printf("---|\n");
 	memset(max_rate, 0, sizeof(max_rate));
 	for (rd = 0; rd < b.rounds; rd++) {
 		double rr;
@@ -1633,7 +1671,11 @@ main(int argc, char **argv)
 			    100 * res->sigs / res->secs / rr);
 			fflush(stdout);
 		}
-		printf("\n");
+		printf(" %.2f", r.slice_other[r.nslices - 1]);
+		for (k = 0; k < b.nbatches; k++)
+			printf(" / %.2f", closed[k][rd].other_cpu /
+			    closed[k][rd].secs);
+		printf(" |\n");
 	}
 	raw_rate = r.sigs / r.secs;
 	raw_cpu = r.cpu / r.sigs;
