@@ -4,6 +4,7 @@
  * state.h). REG-2..6, END-1, END-3, ACT-9, OPS-1, OPS-2, SIG-2
  * (preconditions of a signature).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,11 @@
 #include "ledger/ledger.h"
 
 struct hk_state {
+	/* Recursive: visitors may call back in. Held for each call only;
+	 * deciding and appending atomically is the callers' business
+	 * (hk_state_decide_lock). */
+	pthread_mutex_t *mu;
+	pthread_mutex_t *decide;
 	struct hk_strmap *signers, *creds, *pusers, *approvals;
 	bool has_config;
 	uint8_t config[32];
@@ -22,14 +28,30 @@ struct hk_state {
 	const char *first_why;
 };
 
+static int hk_state_foreach_cred_u(const struct hk_state *st,
+    const char *signer, hk_state_cred_cb cb, void *arg);
+
 /** hk_state_new(): empty state. */
 struct hk_state *
 hk_state_new(void)
 {
 	struct hk_state *st;
 
+	pthread_mutexattr_t a;
+
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return NULL;
+	if ((st->mu = malloc(sizeof(*st->mu))) == NULL ||
+	    (st->decide = malloc(sizeof(*st->decide))) == NULL) {
+		free(st->mu);
+		free(st);
+		return NULL;
+	}
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(st->mu, &a);
+	pthread_mutexattr_destroy(&a);
+	pthread_mutex_init(st->decide, NULL);
 	if ((st->signers = hk_strmap_new()) == NULL ||
 	    (st->creds = hk_strmap_new()) == NULL ||
 	    (st->pusers = hk_strmap_new()) == NULL ||
@@ -50,6 +72,12 @@ hk_state_free(struct hk_state *st)
 	hk_strmap_free(st->creds, free);
 	hk_strmap_free(st->pusers, free);
 	hk_strmap_free(st->approvals, free);
+	if (st->mu != NULL) {
+		pthread_mutex_destroy(st->mu);
+		pthread_mutex_destroy(st->decide);
+		free(st->mu);
+		free(st->decide);
+	}
 	free(st);
 }
 
@@ -543,7 +571,8 @@ decide(const struct hk_state *st, const struct hk_event *ev,
 
 			memcpy(sid, ev->signer.p, ev->signer.n);
 			sid[ev->signer.n] = '\0';
-			if (hk_state_foreach_cred(st, sid, live_cred, NULL) != 0)
+			if (hk_state_foreach_cred_u(st, sid, live_cred,
+				NULL) != 0)
 				REFUSE("erasure needs every credential of the "
 				       "signer destroyed");
 			fx->signer.erased = true;
@@ -555,8 +584,8 @@ decide(const struct hk_state *st, const struct hk_event *ev,
 }
 
 /** hk_state_check(st, ev, why): is ${ev} legal now? */
-int
-hk_state_check(const struct hk_state *st, const struct hk_event *ev,
+static int
+hk_state_check_u(const struct hk_state *st, const struct hk_event *ev,
     const char **why)
 {
 	struct effect *fx = calloc(1, sizeof(*fx));
@@ -588,8 +617,8 @@ put(struct hk_strmap *m, const char *key, size_t n, const void *v, size_t sz)
 }
 
 /** hk_state_apply(st, ev, why): apply a durable event. */
-int
-hk_state_apply(struct hk_state *st, const struct hk_event *ev,
+static int
+hk_state_apply_u(struct hk_state *st, const struct hk_event *ev,
     const char **why)
 {
 	struct effect *fx;
@@ -641,8 +670,8 @@ out:
 }
 
 /** hk_state_flagged(st, first_seq, first_why): flagged event count. */
-uint64_t
-hk_state_flagged(const struct hk_state *st, uint64_t *first_seq,
+static uint64_t
+hk_state_flagged_u(const struct hk_state *st, uint64_t *first_seq,
     const char **first_why)
 {
 	if (first_seq != NULL)
@@ -653,8 +682,8 @@ hk_state_flagged(const struct hk_state *st, uint64_t *first_seq,
 }
 
 /** hk_state_cred(st, id, n, out): a credential. */
-int
-hk_state_cred(const struct hk_state *st, const char *id, size_t n,
+static int
+hk_state_cred_u(const struct hk_state *st, const char *id, size_t n,
     struct hk_cred_info *out)
 {
 	struct hk_cred_info *c = hk_strmap_get(st->creds, id, n);
@@ -666,8 +695,8 @@ hk_state_cred(const struct hk_state *st, const char *id, size_t n,
 }
 
 /** hk_state_signer(st, id, n, out): a signer. */
-int
-hk_state_signer(const struct hk_state *st, const char *id, size_t n,
+static int
+hk_state_signer_u(const struct hk_state *st, const char *id, size_t n,
     struct hk_signer_info *out)
 {
 	struct hk_signer_info *s = hk_strmap_get(st->signers, id, n);
@@ -679,15 +708,15 @@ hk_state_signer(const struct hk_state *st, const char *id, size_t n,
 }
 
 /** hk_state_signer_exists(st, id, n): is signer ${id} registered? */
-bool
-hk_state_signer_exists(const struct hk_state *st, const char *id, size_t n)
+static bool
+hk_state_signer_exists_u(const struct hk_state *st, const char *id, size_t n)
 {
 	return hk_strmap_get(st->signers, id, n) != NULL;
 }
 
 /** hk_state_puser(st, fp, out): a privileged user by fingerprint. */
-int
-hk_state_puser(const struct hk_state *st, const uint8_t fp[static 32],
+static int
+hk_state_puser_u(const struct hk_state *st, const uint8_t fp[static 32],
     struct hk_puser_info *out)
 {
 	struct hk_puser_info *u;
@@ -701,8 +730,8 @@ hk_state_puser(const struct hk_state *st, const uint8_t fp[static 32],
 }
 
 /** hk_state_approval(st, id, n, out): an approval. */
-int
-hk_state_approval(const struct hk_state *st, const char *id, size_t n,
+static int
+hk_state_approval_u(const struct hk_state *st, const char *id, size_t n,
     struct hk_approval_info *out)
 {
 	struct hk_approval_info *a = hk_strmap_get(st->approvals, id, n);
@@ -760,8 +789,8 @@ sorted(const struct hk_strmap *m, struct collect *out)
 	return 0;
 }
 
-int
-hk_state_foreach_puser(const struct hk_state *st, hk_state_puser_cb cb,
+static int
+hk_state_foreach_puser_u(const struct hk_state *st, hk_state_puser_cb cb,
     void *arg)
 {
 	struct collect c;
@@ -776,8 +805,8 @@ hk_state_foreach_puser(const struct hk_state *st, hk_state_puser_cb cb,
 	return r;
 }
 
-int
-hk_state_foreach_approval(const struct hk_state *st, hk_state_approval_cb cb,
+static int
+hk_state_foreach_approval_u(const struct hk_state *st, hk_state_approval_cb cb,
     void *arg)
 {
 	struct collect c;
@@ -792,8 +821,8 @@ hk_state_foreach_approval(const struct hk_state *st, hk_state_approval_cb cb,
 	return r;
 }
 
-int
-hk_state_foreach_cred(const struct hk_state *st, const char *signer,
+static int
+hk_state_foreach_cred_u(const struct hk_state *st, const char *signer,
     hk_state_cred_cb cb, void *arg)
 {
 	struct collect c;
@@ -814,16 +843,16 @@ hk_state_foreach_cred(const struct hk_state *st, const char *signer,
 }
 
 /** hk_state_counts(st, signers, creds): how many of each. */
-void
-hk_state_counts(const struct hk_state *st, uint64_t *signers, uint64_t *creds)
+static void
+hk_state_counts_u(const struct hk_state *st, uint64_t *signers, uint64_t *creds)
 {
 	*signers = hk_strmap_count(st->signers);
 	*creds = hk_strmap_count(st->creds);
 }
 
 /** hk_state_last_config(st, out): the last recorded configuration hash. */
-bool
-hk_state_last_config(const struct hk_state *st, uint8_t out[static 32])
+static bool
+hk_state_last_config_u(const struct hk_state *st, uint8_t out[static 32])
 {
 	if (st->has_config)
 		memcpy(out, st->config, 32);
@@ -858,8 +887,8 @@ digest_map(crypto_hash_sha256_state *h, const struct hk_strmap *m,
 }
 
 /** hk_state_digest(st, out): SHA-256 of the canonical state. */
-int
-hk_state_digest(const struct hk_state *st, uint8_t out[static 32])
+static int
+hk_state_digest_u(const struct hk_state *st, uint8_t out[static 32])
 {
 	crypto_hash_sha256_state h;
 	uint8_t f[8];
@@ -879,6 +908,172 @@ hk_state_digest(const struct hk_state *st, uint8_t out[static 32])
 	crypto_hash_sha256_update(&h, f, 8);
 	crypto_hash_sha256_final(&h, out);
 	return 0;
+}
+
+/* ---- locked entry points -------------------------------------------------- */
+
+#define LOCKED(st, expr) \
+	do { \
+		pthread_mutex_lock((st)->mu); \
+		expr; \
+		pthread_mutex_unlock((st)->mu); \
+	} while (0)
+
+/** hk_state_check(st, ev, why): is ${ev} legal now? */
+int
+hk_state_check(const struct hk_state *st, const struct hk_event *ev,
+    const char **why)
+{
+	int r;
+
+	LOCKED(st, r = hk_state_check_u(st, ev, why));
+	return r;
+}
+
+/** hk_state_apply(st, ev, why): apply a durable event. */
+int
+hk_state_apply(struct hk_state *st, const struct hk_event *ev,
+    const char **why)
+{
+	int r;
+
+	LOCKED(st, r = hk_state_apply_u(st, ev, why));
+	return r;
+}
+
+/** hk_state_flagged(st, first_seq, first_why): flagged event count. */
+uint64_t
+hk_state_flagged(const struct hk_state *st, uint64_t *first_seq,
+    const char **first_why)
+{
+	uint64_t r;
+
+	LOCKED(st, r = hk_state_flagged_u(st, first_seq, first_why));
+	return r;
+}
+
+/** hk_state_cred(st, id, n, out): a credential (a copy). */
+int
+hk_state_cred(const struct hk_state *st, const char *id, size_t n,
+    struct hk_cred_info *out)
+{
+	int r;
+
+	LOCKED(st, r = hk_state_cred_u(st, id, n, out));
+	return r;
+}
+
+/** hk_state_signer(st, id, n, out): a signer (a copy). */
+int
+hk_state_signer(const struct hk_state *st, const char *id, size_t n,
+    struct hk_signer_info *out)
+{
+	int r;
+
+	LOCKED(st, r = hk_state_signer_u(st, id, n, out));
+	return r;
+}
+
+/** hk_state_signer_exists(st, id, n): is signer ${id} registered? */
+bool
+hk_state_signer_exists(const struct hk_state *st, const char *id, size_t n)
+{
+	bool r;
+
+	LOCKED(st, r = hk_state_signer_exists_u(st, id, n));
+	return r;
+}
+
+/** hk_state_puser(st, fp, out): a privileged user by fingerprint. */
+int
+hk_state_puser(const struct hk_state *st, const uint8_t fp[static 32],
+    struct hk_puser_info *out)
+{
+	int r;
+
+	LOCKED(st, r = hk_state_puser_u(st, fp, out));
+	return r;
+}
+
+/** hk_state_approval(st, id, n, out): an approval (a copy). */
+int
+hk_state_approval(const struct hk_state *st, const char *id, size_t n,
+    struct hk_approval_info *out)
+{
+	int r;
+
+	LOCKED(st, r = hk_state_approval_u(st, id, n, out));
+	return r;
+}
+
+int
+hk_state_foreach_puser(const struct hk_state *st, hk_state_puser_cb cb,
+    void *arg)
+{
+	int r;
+
+	LOCKED(st, r = hk_state_foreach_puser_u(st, cb, arg));
+	return r;
+}
+
+int
+hk_state_foreach_approval(const struct hk_state *st, hk_state_approval_cb cb,
+    void *arg)
+{
+	int r;
+
+	LOCKED(st, r = hk_state_foreach_approval_u(st, cb, arg));
+	return r;
+}
+
+int
+hk_state_foreach_cred(const struct hk_state *st, const char *signer,
+    hk_state_cred_cb cb, void *arg)
+{
+	int r;
+
+	LOCKED(st, r = hk_state_foreach_cred_u(st, signer, cb, arg));
+	return r;
+}
+
+/** hk_state_counts(st, signers, creds): how many of each. */
+void
+hk_state_counts(const struct hk_state *st, uint64_t *signers, uint64_t *creds)
+{
+	LOCKED(st, hk_state_counts_u(st, signers, creds));
+}
+
+/** hk_state_last_config(st, out): the last recorded configuration hash. */
+bool
+hk_state_last_config(const struct hk_state *st, uint8_t out[static 32])
+{
+	bool r;
+
+	LOCKED(st, r = hk_state_last_config_u(st, out));
+	return r;
+}
+
+/** hk_state_digest(st, out): SHA-256 of the canonical state. */
+int
+hk_state_digest(const struct hk_state *st, uint8_t out[static 32])
+{
+	int r;
+
+	LOCKED(st, r = hk_state_digest_u(st, out));
+	return r;
+}
+
+/** hk_state_decide_lock(st) / _unlock(st): the decision section. */
+void
+hk_state_decide_lock(struct hk_state *st)
+{
+	pthread_mutex_lock(st->decide);
+}
+
+void
+hk_state_decide_unlock(struct hk_state *st)
+{
+	pthread_mutex_unlock(st->decide);
 }
 
 /** hk_state_replay(st, l, events): fold the whole ledger into ${st}. */

@@ -210,6 +210,18 @@ bool hk_state_last_config(const struct hk_state *st, uint8_t out[static 32]);
 HK_MUST_CHECK int hk_state_digest(const struct hk_state *st,
     uint8_t out[static 32]);
 
+/*
+ * Threads: every function above locks the state for its own duration, so
+ * any thread may call it; visitors run under that lock (they may call
+ * back into the state, but must not block). A decision that must not be
+ * overtaken (check an event, append it, apply it) is taken under the
+ * decision lock: hk_state_decide_lock() ... hk_state_decide_unlock().
+ * Durable events are applied in ledger order by whoever learns of their
+ * commit.
+ */
+void hk_state_decide_lock(struct hk_state *st);
+void hk_state_decide_unlock(struct hk_state *st);
+
 /** hk_state_replay(st, l, events): fold every event of ${l} into ${st}
  * (normally empty). Events that do not decode stop the replay with
  * HK_ECORRUPT; illegal transitions are flagged and the replay goes on.

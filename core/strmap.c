@@ -139,6 +139,37 @@ hk_strmap_put(struct hk_strmap *m, const char *key, size_t n, void *value)
 	return 0;
 }
 
+/** hk_strmap_del(m, key, n): remove ${key}; its value (returned) is the
+ * caller's. Backward-shift deletion keeps every probe chain unbroken
+ * without tombstones. */
+void *
+hk_strmap_del(struct hk_strmap *m, const char *key, size_t n)
+{
+	struct slot *s = find(m, key, n, hash(m, key, n));
+	size_t i, j, home;
+	void *value;
+
+	if (s->key == NULL)
+		return NULL;
+	value = s->value;
+	free(s->key);
+	i = (size_t)(s - m->slots);
+	for (j = (i + 1) & (m->cap - 1); m->slots[j].key != NULL;
+	     j = (j + 1) & (m->cap - 1)) {
+		home = (size_t)m->slots[j].hash & (m->cap - 1);
+		/* Move slot j into the hole at i unless its home lies
+		 * cyclically in (i, j]. */
+		if ((j > i && (home <= i || home > j)) ||
+		    (j < i && (home <= i && home > j))) {
+			m->slots[i] = m->slots[j];
+			i = j;
+		}
+	}
+	memset(&m->slots[i], 0, sizeof(m->slots[i]));
+	m->count--;
+	return value;
+}
+
 /** hk_strmap_count(m): the number of keys. */
 size_t
 hk_strmap_count(const struct hk_strmap *m)

@@ -29,6 +29,10 @@ void *hk_strmap_get(const struct hk_strmap *m, const char *key, size_t n);
 HK_MUST_CHECK int hk_strmap_put(struct hk_strmap *m, const char *key,
     size_t n, void *value);
 
+/** hk_strmap_del(m, key, n): remove ${key} and return its value (the
+ * caller's to free), or NULL if absent. */
+void *hk_strmap_del(struct hk_strmap *m, const char *key, size_t n);
+
 /** hk_strmap_count(m): the number of keys. */
 size_t hk_strmap_count(const struct hk_strmap *m);
 
