@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -57,6 +58,7 @@ struct job {
 	char fp_hex[65];
 	char peer[128];
 	char subject[256];
+	char tls[33];
 	struct hk_buf auth;   /* Authorization header (secret) */
 	struct hk_buf body;   /* request body map */
 	/* The answer. */
@@ -275,17 +277,24 @@ emit(struct hk_lc *lc, const struct job *j, uint64_t type, const char *sid,
 	ev.signer = (struct hk_bytes){(const uint8_t *)sid, strlen(sid)};
 	ev.credential = (struct hk_bytes){(const uint8_t *)cid, strlen(cid)};
 	ev.body = (struct hk_bytes){body->p, body->len};
+	/* Decide, append and apply as one step: the SAM's signHash appends
+	 * under the same lock, so neither overtakes the other. */
+	hk_state_decide_lock(lc->o.state);
 	if ((r = hk_state_check(lc->o.state, &ev, &w)) != 0) {
+		hk_state_decide_unlock(lc->o.state);
 		if (why != NULL)
 			*why = w;
 		return r;
 	}
 	if ((r = ledger_append_vault_wait(lc->o.ledger, &ev, ops, nops,
-		 &ev.seq)) != 0)
+		 &ev.seq)) != 0) {
+		hk_state_decide_unlock(lc->o.state);
 		return r;
+	}
 	if (hk_state_apply(lc->o.state, &ev, &w) != 0)
 		hk_error_f("state refused a committed %s at seq %" PRIu64 ": %s",
 		    hk_event_type_name(type), ev.seq, w);
+	hk_state_decide_unlock(lc->o.state);
 	return 0;
 }
 
@@ -2190,6 +2199,882 @@ op_signer_destroy(struct hk_lc *lc, struct job *j)
 
 /* ---- dispatch --------------------------------------------------------------- */
 
+/* ---- the CSC v2 methods on the executor (docs/csc-api.md) -------------- */
+
+#define CSC_BAD(j, desc) fail((j), 400, "invalid_request", (desc))
+
+/* Authorization data of one request, for the events (SIG-3). */
+struct authctx {
+	const uint8_t *session;      /* 32 bytes */
+	const char *hash_oid;
+	uint8_t (*hashes)[HK_SAM_HASH_MAX];
+	size_t nhashes, hlen;
+	uint64_t num;
+	const char *client_data;
+};
+
+/* The common part of authorization.denied / .granted bodies. */
+static uint32_t
+auth_count(const struct authctx *a, const struct job *j)
+{
+	return (a->hash_oid != NULL) * 3 + 1 + (j->tls[0] != '\0') +
+	    (a->client_data != NULL && a->client_data[0] != '\0');
+}
+
+static void
+auth_put(struct bb *b, const struct authctx *a)
+{
+	size_t i;
+
+	if (a->hash_oid != NULL) {
+		bb_str(b, HK_BODY_AUTH_HASH_ALG, a->hash_oid);
+		hk_mpk_put_uint(&b->w, HK_BODY_AUTH_HASHES);
+		hk_mpk_put_array(&b->w, (uint32_t)a->nhashes);
+		for (i = 0; i < a->nhashes; i++)
+			hk_mpk_put_bin(&b->w, a->hashes[i], a->hlen);
+		bb_uint(b, HK_BODY_AUTH_NUM, a->num);
+	}
+}
+
+static void
+auth_put_tail(struct bb *b, const struct authctx *a, const struct job *j)
+{
+	bb_bin(b, HK_BODY_AUTH_SESSION, a->session, 32);
+	if (j->tls[0] != '\0')
+		bb_str(b, HK_BODY_AUTH_TLS, j->tls);
+	if (a->client_data != NULL && a->client_data[0] != '\0')
+		bb_str(b, HK_BODY_AUTH_CLIENT_DATA, a->client_data);
+}
+
+/* csc_deny(): a failed factor in credentials/authorize: the denial event
+ * with the authorization data, the lockout count (ACT-9), and the CSC
+ * answer. */
+static void
+csc_deny(struct hk_lc *lc, struct job *j, const char *cid,
+    const struct hk_cred_info *ci, const char *what, const struct authctx *a)
+{
+	struct bb b;
+	struct hk_cred_info after;
+	const char *why = NULL;
+
+	bb_init(&b, 1 + auth_count(a, j));
+	bb_str(&b, HK_BODY_DENIED_REASON, what);
+	auth_put(&b, a);
+	auth_put_tail(&b, a, j);
+	if (emit_bb(lc, j, HK_EV_AUTH_DENIED, ci->signer, cid, &b, NULL, 0,
+		&why) != 0)
+		hk_error_f("cannot record a denial for %s", cid);
+	if (hk_state_cred(lc->o.state, cid, strlen(cid), &after) == 0 &&
+	    after.failures >= lc->o.cfg->lockout_failures && !after.locked) {
+		bb_init(&b, 1);
+		bb_uint(&b, HK_BODY_LOCK_FAILURES, after.failures);
+		if (emit_bb(lc, NULL, HK_EV_CREDENTIAL_LOCKED, ci->signer, cid,
+			&b, NULL, 0, &why) != 0)
+			hk_error_f("cannot lock %s", cid);
+	}
+	fail(j, 400, "invalid_authentication_data",
+	    "The authentication data is invalid");
+}
+
+/* csc_session(): the bearer's signer into j->sid and its token hash;
+ * false (answered 401) when there is none. */
+static bool
+csc_session(struct hk_lc *lc, struct job *j, uint8_t session[32])
+{
+	if (hk_sam_session(lc->o.sam, j->auth.p, j->auth.len, j->sid,
+		session) != 0) {
+		fail(j, 401, "invalid_token", "Invalid or expired access token");
+		return false;
+	}
+	return true;
+}
+
+/* csc_cred(): the caller's credential named by field 1, one that has a
+ * certificate (else it does not exist for CSC). */
+static bool
+csc_cred(struct hk_lc *lc, struct job *j, char *cid,
+    struct hk_cred_info *ci)
+{
+	if (field_str(j, 1, cid, HK_STATE_ID_MAX) != 0 || cid[0] == '\0') {
+		CSC_BAD(j, "Missing (or invalid type) string parameter "
+			   "credentialID");
+		return false;
+	}
+	if (hk_state_cred(lc->o.state, cid, strlen(cid), ci) != 0 ||
+	    strcmp(ci->signer, j->sid) != 0 || !ci->has_cert ||
+	    ci->state == HK_CRED_CREATED || ci->state == HK_CRED_KEY_GENERATED) {
+		CSC_BAD(j, "Invalid parameter credentialID");
+		return false;
+	}
+	snprintf(j->target, sizeof(j->target), "%s", cid);
+	return true;
+}
+
+/* csc_usable(): may the credential authorise now? (SIG-2, ACT-9) */
+static bool
+csc_usable(struct job *j, const struct hk_cred_info *ci)
+{
+	uint64_t now = now_s();
+
+	if (ci->state != HK_CRED_ACTIVE || !ci->enrolled || !ci->key.present)
+		CSC_BAD(j, "The credential identified by credentialID is "
+			   "disabled");
+	else if (ci->locked)
+		CSC_BAD(j, "Credential locked");
+	else if (now > ci->not_after)
+		CSC_BAD(j, "Signing certificate is expired.");
+	else if (now < ci->not_before)
+		CSC_BAD(j, "Signing certificate is not yet valid.");
+	else
+		return true;
+	return false;
+}
+
+static bool
+field_bool(const struct job *j, uint64_t key, bool dflt)
+{
+	struct hk_mpk_reader r;
+	bool v;
+
+	if (field(j, key, &r) != 0 || hk_mpk_get_bool(&r, &v) != 0)
+		return dflt;
+	return v;
+}
+
+static void
+op_csc_info(struct hk_lc *lc, struct job *j)
+{
+	static const char *const methods[] = {"auth/login", "auth/revoke",
+	    "credentials/list", "credentials/info", "credentials/authorize",
+	    "credentials/extendTransaction", "signatures/signHash"};
+	const char *algos[16];
+	struct hk_mpk_writer w;
+	size_t i, n = 0, k;
+
+	(void)lc;
+	/* Every signAlgo some key kind accepts, once. */
+	n = hk_sam_key_algos("p256", algos, 16);
+	n += hk_sam_key_algos("rsa2048", algos + n, 16 - n);
+	resp_map(j, &w, 11);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, "2.0.0.2");
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_cstr(&w, "Hanko");
+	hk_mpk_put_uint(&w, 3);
+	hk_mpk_put_cstr(&w, "");
+	hk_mpk_put_uint(&w, 4);
+	hk_mpk_put_cstr(&w, "JP");
+	hk_mpk_put_uint(&w, 5);
+	hk_mpk_put_cstr(&w, "en-US");
+	hk_mpk_put_uint(&w, 6);
+	hk_mpk_put_cstr(&w, "Hanko remote signing service (SCAL 2, HSM-held "
+			    "keys)");
+	hk_mpk_put_uint(&w, 7);
+	hk_mpk_put_array(&w, 1);
+	hk_mpk_put_cstr(&w, "basic");
+	hk_mpk_put_uint(&w, 8);
+	hk_mpk_put_array(&w, sizeof(methods) / sizeof(methods[0]));
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		hk_mpk_put_cstr(&w, methods[i]);
+	hk_mpk_put_uint(&w, 9);
+	hk_mpk_put_map(&w, 1);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_array(&w, (uint32_t)n);
+	for (k = 0; k < n; k++)
+		hk_mpk_put_cstr(&w, algos[k]);
+	hk_mpk_put_uint(&w, 10);
+	hk_mpk_put_map(&w, 2);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_array(&w, 0);
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_array(&w, 0);
+	hk_mpk_put_uint(&w, 11);
+	hk_mpk_put_array(&w, 0);
+	ok_status(j, &w);
+}
+
+static void
+op_csc_login(struct hk_lc *lc, struct job *j)
+{
+	struct hk_mpk_writer w;
+	char token[HK_SAM_SECRET_LEN + 1];
+	uint64_t expires = 0;
+	int r;
+
+	if (j->auth.len < 7 || memcmp(j->auth.p, "Basic ", 6) != 0) {
+		fail(j, 401, "invalid_request",
+		    "Malformed authentication parameter.");
+		return;
+	}
+	if (basic_auth(lc, j) != 0) {
+		fail(j, 400, "authentication_error",
+		    "An error occurred during authentication process");
+		return;
+	}
+	if ((r = hk_sam_login(lc->o.sam, j->sid, token, &expires)) != 0) {
+		fail(j, 503, "temporarily_unavailable",
+		    "The service is unavailable");
+		return;
+	}
+	resp_map(j, &w, 2);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, token);
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_uint(&w, expires);
+	ok_status(j, &w);
+	sodium_memzero(token, sizeof(token));
+}
+
+static void
+op_csc_revoke(struct hk_lc *lc, struct job *j)
+{
+	struct hk_mpk_writer w;
+	struct hk_bytes tok;
+	uint8_t session[32];
+	char hint[32];
+
+	if (!csc_session(lc, j, session))
+		return;
+	if (field_bytes(j, 1, &tok) != 0) {
+		CSC_BAD(j, "Missing (or invalid type) string parameter token");
+		return;
+	}
+	if (field_str(j, 2, hint, sizeof(hint)) != 0 ||
+	    (hint[0] != '\0' && strcmp(hint, "access_token") != 0 &&
+		strcmp(hint, "refresh_token") != 0)) {
+		CSC_BAD(j, "Invalid string parameter token_type_hint");
+		return;
+	}
+	/* No refresh tokens are issued: only an access token can match. */
+	if (strcmp(hint, "refresh_token") == 0 ||
+	    hk_sam_revoke(lc->o.sam, j->sid, tok.p, tok.n) != 0) {
+		CSC_BAD(j, "Invalid string parameter token");
+		return;
+	}
+	resp_map(j, &w, 0);
+	ok_status(j, &w);
+	if (j->status == 200)
+		j->status = 204;
+}
+
+/* gentime(t, out): GeneralizedTime text YYYYMMDDHHMMSSZ. */
+static void
+gentime(const ASN1_TIME *t, char out[16])
+{
+	struct tm tm;
+
+	out[0] = '\0';
+	if (ASN1_TIME_to_tm(t, &tm) == 1 &&
+	    strftime(out, 16, "%Y%m%d%H%M%SZ", &tm) != 15)
+		out[0] = '\0';
+}
+
+static void
+put_name(struct hk_mpk_writer *w, const X509_NAME *nm)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	BUF_MEM *mem;
+
+	if (b != NULL && X509_NAME_print_ex(b, nm, 0,
+			     XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+		BIO_get_mem_ptr(b, &mem);
+		hk_mpk_put_str(w, mem->data, mem->length);
+	} else {
+		hk_mpk_put_cstr(w, "");
+	}
+	BIO_free(b);
+}
+
+/* The certificates of credential ${cid} (leaf first), from the vault. */
+static STACK_OF(X509) *
+cred_chain(struct hk_lc *lc, const char *cid, const char *sid)
+{
+	struct hk_buf pem = HK_BUF_INIT;
+	STACK_OF(X509) *sk = NULL;
+	char key[48];
+	BIO *bio = NULL;
+	X509 *x;
+
+	snprintf(key, sizeof(key), "cert/%s", cid);
+	if (vault_get_personal(lc, sid, key, &pem) != 0 ||
+	    (bio = BIO_new_mem_buf(pem.p, (int)pem.len)) == NULL ||
+	    (sk = sk_X509_new_null()) == NULL)
+		goto out;
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+		if (sk_X509_push(sk, x) == 0) {
+			X509_free(x);
+			break;
+		}
+	ERR_clear_error();
+out:
+	BIO_free(bio);
+	sodium_memzero(pem.p, pem.cap);
+	hk_buf_release(&pem);
+	return sk;
+}
+
+/* put_cred_info(): the credentials/info map of ${cid} (keys 1..8), plus
+ * key 20 (its id) when ${with_id}. */
+static int
+put_cred_info(struct hk_lc *lc, struct hk_mpk_writer *w, const char *cid,
+    const struct hk_cred_info *ci, const char *certs, bool cert_info,
+    bool auth_info, bool with_id)
+{
+	const char *algos[8], *curve;
+	STACK_OF(X509) *sk = cred_chain(lc, cid, ci->signer);
+	X509 *leaf = sk != NULL && sk_X509_num(sk) > 0 ? sk_X509_value(sk, 0) :
+							  NULL;
+	unsigned bits = 0;
+	size_t na, i;
+	int ncert = 0, k;
+	uint64_t now = now_s();
+	const char *cstatus;
+
+	na = hk_sam_key_algos(ci->algorithm, algos, 8);
+	(void)hk_sam_key_shape(ci->algorithm, &bits, &curve);
+	if (leaf != NULL)
+		ncert = strcmp(certs, "none") == 0 ? 0 :
+		    strcmp(certs, "chain") == 0 ? sk_X509_num(sk) : 1;
+	cstatus = ci->state == HK_CRED_SUSPENDED ? "suspended" :
+	    ci->state == HK_CRED_DESTROYED ? "revoked" :
+	    now > ci->not_after || now < ci->not_before ? "expired" : "valid";
+	hk_mpk_put_map(w, 7 + (auth_info ? 1 : 0) + (with_id ? 1 : 0));
+	hk_mpk_put_uint(w, 1);
+	hk_mpk_put_cstr(w, ci->level >= 2 ? "Hanko credential, PIN and OTP" :
+					    "Hanko credential, PIN");
+	hk_mpk_put_uint(w, 2);
+	hk_mpk_put_map(w, 3 + (curve != NULL));
+	hk_mpk_put_uint(w, 1);
+	hk_mpk_put_cstr(w, ci->state == HK_CRED_ACTIVE && !ci->locked ?
+		"enabled" : "disabled");
+	hk_mpk_put_uint(w, 2);
+	hk_mpk_put_array(w, (uint32_t)na);
+	for (i = 0; i < na; i++)
+		hk_mpk_put_cstr(w, algos[i]);
+	hk_mpk_put_uint(w, 3);
+	hk_mpk_put_uint(w, bits);
+	if (curve != NULL) {
+		hk_mpk_put_uint(w, 4);
+		hk_mpk_put_cstr(w, curve);
+	}
+	hk_mpk_put_uint(w, 3);
+	hk_mpk_put_map(w, 1 + (ncert > 0) + (cert_info && leaf != NULL ? 5 : 0));
+	hk_mpk_put_uint(w, 1);
+	hk_mpk_put_cstr(w, cstatus);
+	if (ncert > 0) {
+		hk_mpk_put_uint(w, 2);
+		hk_mpk_put_array(w, (uint32_t)ncert);
+		for (k = 0; k < ncert; k++) {
+			unsigned char *der = NULL;
+			int dn = i2d_X509(sk_X509_value(sk, k), &der);
+
+			if (dn > 0)
+				hk_mpk_put_bin(w, der, (size_t)dn);
+			else
+				hk_mpk_put_bin(w, "", 0);
+			OPENSSL_free(der);
+		}
+	}
+	if (cert_info && leaf != NULL) {
+		char t[16], *hex;
+		BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(leaf),
+		    NULL);
+
+		hk_mpk_put_uint(w, 3);
+		put_name(w, X509_get_issuer_name(leaf));
+		hk_mpk_put_uint(w, 4);
+		put_name(w, X509_get_subject_name(leaf));
+		hk_mpk_put_uint(w, 5);
+		hex = bn != NULL ? BN_bn2hex(bn) : NULL;
+		hk_mpk_put_cstr(w, hex != NULL ? hex : "");
+		OPENSSL_free(hex);
+		BN_free(bn);
+		hk_mpk_put_uint(w, 6);
+		gentime(X509_get0_notBefore(leaf), t);
+		hk_mpk_put_cstr(w, t);
+		hk_mpk_put_uint(w, 7);
+		gentime(X509_get0_notAfter(leaf), t);
+		hk_mpk_put_cstr(w, t);
+	}
+	if (auth_info) {
+		bool two = ci->level >= 2;
+
+		hk_mpk_put_uint(w, 4);
+		hk_mpk_put_map(w, 3);
+		hk_mpk_put_uint(w, 1);
+		hk_mpk_put_cstr(w, "explicit");
+		hk_mpk_put_uint(w, 2);
+		hk_mpk_put_cstr(w, two ? "PIN AND OTP" : "PIN");
+		hk_mpk_put_uint(w, 3);
+		hk_mpk_put_array(w, two ? 2 : 1);
+		hk_mpk_put_map(w, 4);
+		hk_mpk_put_uint(w, 1);
+		hk_mpk_put_cstr(w, "Password");
+		hk_mpk_put_uint(w, 2);
+		hk_mpk_put_cstr(w, "PIN");
+		hk_mpk_put_uint(w, 3);
+		hk_mpk_put_cstr(w, "N");
+		hk_mpk_put_uint(w, 4);
+		hk_mpk_put_cstr(w, "PIN");
+		if (two) {
+			hk_mpk_put_map(w, 5);
+			hk_mpk_put_uint(w, 1);
+			hk_mpk_put_cstr(w, "Password");
+			hk_mpk_put_uint(w, 2);
+			hk_mpk_put_cstr(w, "OTP");
+			hk_mpk_put_uint(w, 3);
+			hk_mpk_put_cstr(w, "N");
+			hk_mpk_put_uint(w, 4);
+			hk_mpk_put_cstr(w, "OTP");
+			hk_mpk_put_uint(w, 5);
+			hk_mpk_put_cstr(w, "totp");
+		}
+	}
+	hk_mpk_put_uint(w, 5);
+	hk_mpk_put_cstr(w, "2");
+	hk_mpk_put_uint(w, 6);
+	hk_mpk_put_uint(w, HK_SAM_MULTISIGN);
+	hk_mpk_put_uint(w, 7);
+	hk_mpk_put_cstr(w, "en-US");
+	if (with_id) {
+		hk_mpk_put_uint(w, 20);
+		hk_mpk_put_cstr(w, cid);
+	}
+	sk_X509_pop_free(sk, X509_free);
+	return leaf != NULL ? 0 : HK_ENOTFOUND;
+}
+
+static bool
+certs_arg(struct job *j, uint64_t key, char out[8])
+{
+	if (field_str(j, key, out, 8) != 0 ||
+	    (out[0] != '\0' && strcmp(out, "none") != 0 &&
+		strcmp(out, "single") != 0 && strcmp(out, "chain") != 0)) {
+		CSC_BAD(j, "Invalid parameter certificates");
+		return false;
+	}
+	if (out[0] == '\0')
+		snprintf(out, 8, "single");
+	return true;
+}
+
+static void
+op_csc_cred_info(struct hk_lc *lc, struct job *j)
+{
+	struct hk_cred_info ci;
+	struct hk_mpk_writer w;
+	uint8_t session[32];
+	char cid[HK_STATE_ID_MAX], certs[8];
+
+	if (!csc_session(lc, j, session) || !csc_cred(lc, j, cid, &ci) ||
+	    !certs_arg(j, 2, certs))
+		return;
+	hk_buf_reset(&j->resp);
+	hk_mpk_writer_init(&w, &j->resp);
+	if (put_cred_info(lc, &w, cid, &ci, certs, field_bool(j, 3, false),
+		field_bool(j, 4, false), false) != 0) {
+		fail(j, 500, "server_error", "The certificate cannot be read");
+		return;
+	}
+	ok_status(j, &w);
+}
+
+struct csc_list_ctx {
+	struct hk_lc *lc;
+	const char *sid;
+	bool only_valid, info, cert_info, auth_info;
+	const char *certs;
+	struct hk_mpk_writer *w;
+	uint32_t n;
+	bool count_only;
+};
+
+static bool
+listed(const struct csc_list_ctx *c, const struct hk_cred_info *ci)
+{
+	uint64_t now = now_s();
+
+	if (strcmp(ci->signer, c->sid) != 0 || !ci->has_cert ||
+	    (ci->state != HK_CRED_ACTIVE && ci->state != HK_CRED_SUSPENDED))
+		return false;
+	return !c->only_valid ||
+	    (ci->state == HK_CRED_ACTIVE && !ci->locked &&
+		now >= ci->not_before && now <= ci->not_after);
+}
+
+static int
+list_cb(void *arg, const char *id, const struct hk_cred_info *ci)
+{
+	struct csc_list_ctx *c = arg;
+
+	if (!listed(c, ci))
+		return 0;
+	if (c->count_only)
+		c->n++;
+	else if (c->info)
+		(void)put_cred_info(c->lc, c->w, id, ci, c->certs, c->cert_info,
+		    c->auth_info, true);
+	else
+		hk_mpk_put_cstr(c->w, id);
+	return 0;
+}
+
+static void
+op_csc_list(struct hk_lc *lc, struct job *j)
+{
+	struct hk_mpk_writer w;
+	struct csc_list_ctx c;
+	uint8_t session[32];
+	char certs[8];
+
+	if (!csc_session(lc, j, session) || !certs_arg(j, 2, certs))
+		return;
+	memset(&c, 0, sizeof(c));
+	c.lc = lc;
+	c.sid = j->sid;
+	c.info = field_bool(j, 1, false);
+	c.certs = certs;
+	c.cert_info = field_bool(j, 3, false);
+	c.auth_info = field_bool(j, 4, false);
+	c.only_valid = field_bool(j, 5, false);
+	c.count_only = true;
+	(void)hk_state_foreach_cred(lc->o.state, j->sid, list_cb, &c);
+	c.count_only = false;
+	hk_buf_reset(&j->resp);
+	hk_mpk_writer_init(&w, &j->resp);
+	c.w = &w;
+	hk_mpk_put_map(&w, 1 + c.info + c.only_valid);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_array(&w, c.n);
+	c.info = false;
+	(void)hk_state_foreach_cred(lc->o.state, j->sid, list_cb, &c);
+	if (field_bool(j, 1, false)) {
+		c.info = true;
+		hk_mpk_put_uint(&w, 2);
+		hk_mpk_put_array(&w, c.n);
+		(void)hk_state_foreach_cred(lc->o.state, j->sid, list_cb, &c);
+	}
+	if (c.only_valid) {
+		hk_mpk_put_uint(&w, 3);
+		hk_mpk_put_bool(&w, true);
+	}
+	ok_status(j, &w);
+}
+
+/* read_hashes(j, key, hash, out, n): the binlist at ${key}, each of the
+ * length of ${hash}, none twice; false when answered. */
+static bool
+read_hashes(struct job *j, uint64_t key, enum hsm_hash hash,
+    uint8_t (**out)[HK_SAM_HASH_MAX], size_t *n)
+{
+	struct hk_mpk_reader r;
+	struct hk_bytes h;
+	uint32_t cnt, i, k;
+	size_t len = hsm_hash_len(hash);
+
+	*out = NULL;
+	*n = 0;
+	if (field(j, key, &r) != 0 || hk_mpk_get_array(&r, &cnt) != 0) {
+		CSC_BAD(j, "Missing (or invalid type) array parameter hashes");
+		return false;
+	}
+	if (cnt == 0) {
+		CSC_BAD(j, "Empty hash array");
+		return false;
+	}
+	if (cnt > HK_SAM_MULTISIGN) {
+		CSC_BAD(j, "Numbers of signatures is too high");
+		return false;
+	}
+	if ((*out = calloc(cnt, HK_SAM_HASH_MAX)) == NULL) {
+		fail(j, 500, "server_error", "out of memory");
+		return false;
+	}
+	for (i = 0; i < cnt; i++) {
+		if (hk_mpk_get_bin(&r, &h) != 0) {
+			CSC_BAD(j, "Invalid Base64 hash string parameter");
+			goto bad;
+		}
+		if (h.n != len) {
+			CSC_BAD(j, "Invalid digest value length");
+			goto bad;
+		}
+		memcpy((*out)[i], h.p, h.n);
+		for (k = 0; k < i; k++)
+			if (memcmp((*out)[k], (*out)[i], HK_SAM_HASH_MAX) == 0) {
+				CSC_BAD(j, "Duplicate hash");
+				goto bad;
+			}
+	}
+	*n = cnt;
+	return true;
+bad:
+	free(*out);
+	*out = NULL;
+	return false;
+}
+
+/* The hash algorithm of field ${key}; false when answered. */
+static bool
+read_hash_oid(struct job *j, uint64_t key, enum hsm_hash *hash,
+    char oid[32])
+{
+	if (field_str(j, key, oid, 32) != 0 || oid[0] == '\0') {
+		CSC_BAD(j, "Missing (or invalid type) string parameter "
+			   "hashAlgorithmOID");
+		return false;
+	}
+	if (hk_sam_hash_oid(oid, strlen(oid), hash) != 0) {
+		CSC_BAD(j, "Invalid parameter hashAlgorithmOID");
+		return false;
+	}
+	return true;
+}
+
+/* grant(): store the SAD and record authorization.granted; answer. */
+static void
+grant(struct hk_lc *lc, struct job *j, const char *cid,
+    const struct hk_cred_info *ci, struct hk_sam_grant *g,
+    const struct authctx *a, const uint8_t *extends, uint64_t step)
+{
+	struct hk_mpk_writer w;
+	struct hk_sam_grant gone;
+	struct bb b;
+	char sad[HK_SAM_SECRET_LEN + 1];
+	uint8_t id[32], dead[32];
+	const char *why = NULL;
+	uint64_t life = lc->o.cfg->sad_lifetime_s;
+	int r;
+
+	g->expires_ms = now_ms() + life * 1000;
+	if ((r = hk_sam_sad_new(lc->o.sam, g, sad, id)) != 0) {
+		fail(j, 503, "temporarily_unavailable",
+		    "The service is unavailable");
+		return;
+	}
+	bb_init(&b, 4 + auth_count(a, j) + (extends != NULL) + (step != 0));
+	bb_bin(&b, HK_BODY_AUTH_SAD_ID, id, 32);
+	auth_put(&b, a);
+	bb_uint(&b, HK_BODY_AUTH_EXPIRES, g->expires_ms);
+	if (extends != NULL)
+		bb_bin(&b, HK_BODY_AUTH_EXTENDS, extends, 32);
+	bb_uint(&b, HK_BODY_AUTH_LEVEL, ci->level);
+	auth_put_tail(&b, a, j);
+	if (step != 0)
+		bb_uint(&b, HK_BODY_OTP_STEP, step);
+	if ((r = emit_bb(lc, j, HK_EV_AUTH_GRANTED, ci->signer, cid, &b, NULL,
+		 0, &why)) != 0) {
+		/* Not recorded: the SAD must not work. */
+		if (hk_sam_sad_take(lc->o.sam, (const uint8_t *)sad,
+			HK_SAM_SECRET_LEN, cid, ci->signer, &gone, dead) == 0)
+			free(gone.hashes);
+		sodium_memzero(sad, sizeof(sad));
+		if (r == HK_ESTATE)
+			CSC_BAD(j, "The credential identified by credentialID "
+				   "is disabled");
+		else
+			fail(j, 503, "temporarily_unavailable",
+			    "The service is unavailable");
+		return;
+	}
+	resp_map(j, &w, 2);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, sad);
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_uint(&w, life);
+	ok_status(j, &w);
+	sodium_memzero(sad, sizeof(sad));
+}
+
+static void
+op_csc_authorize(struct hk_lc *lc, struct job *j)
+{
+	struct hk_cred_info ci;
+	struct hk_sam_grant g;
+	struct authctx a;
+	struct hk_mpk_reader r;
+	struct hk_bytes pin = {NULL, 0}, otp = {NULL, 0};
+	uint8_t session[32], (*hashes)[HK_SAM_HASH_MAX] = NULL;
+	char cid[HK_STATE_ID_MAX], oid[32], cd[1100];
+	enum hsm_hash hash;
+	uint64_t num = 0, step = 0;
+	uint32_t nauth, i, nkeys;
+	size_t nh = 0;
+
+	memset(&a, 0, sizeof(a));
+	if (!csc_session(lc, j, session) || !csc_cred(lc, j, cid, &ci))
+		return;
+	if (field_uint(j, 2, &num) != 0) {
+		CSC_BAD(j, "Missing (or invalid type) integer parameter "
+			   "numSignatures");
+		return;
+	}
+	if (num < 1) {
+		CSC_BAD(j, "Invalid value for parameter numSignatures");
+		return;
+	}
+	if (num > HK_SAM_MULTISIGN) {
+		CSC_BAD(j, "Numbers of signatures is too high");
+		return;
+	}
+	if (!read_hash_oid(j, 4, &hash, oid) ||
+	    !read_hashes(j, 3, hash, &hashes, &nh))
+		return;
+	if (nh != num) {
+		CSC_BAD(j, "The number of hashes does not match numSignatures");
+		goto out;
+	}
+	if (field_str(j, 7, cd, sizeof(cd)) != 0) {
+		CSC_BAD(j, "Invalid parameter clientData");
+		goto out;
+	}
+	/* authData: [{1: id, 2: value}] with PIN (and OTP at level 2). */
+	if (field(j, 5, &r) != 0 || hk_mpk_get_array(&r, &nauth) != 0) {
+		CSC_BAD(j, "Missing (or invalid type) authData PIN");
+		goto out;
+	}
+	for (i = 0; i < nauth; i++) {
+		struct hk_bytes id = {NULL, 0}, val = {NULL, 0};
+		uint64_t key;
+		uint32_t k;
+
+		if (hk_mpk_get_map(&r, &nkeys) != 0) {
+			CSC_BAD(j, "Invalid parameter authData");
+			goto out;
+		}
+		for (k = 0; k < nkeys; k++) {
+			if (hk_mpk_get_uint(&r, &key) != 0 ||
+			    (key == 1 && hk_mpk_get_str(&r, &id) != 0) ||
+			    (key == 2 && hk_mpk_get_str(&r, &val) != 0) ||
+			    (key != 1 && key != 2)) {
+				CSC_BAD(j, "Invalid parameter authData");
+				goto out;
+			}
+		}
+		if (id.n == 3 && memcmp(id.p, "PIN", 3) == 0 && pin.p == NULL)
+			pin = val;
+		else if (id.n == 3 && memcmp(id.p, "OTP", 3) == 0 &&
+		    otp.p == NULL)
+			otp = val;
+		else {
+			CSC_BAD(j, "Invalid parameter authData");
+			goto out;
+		}
+	}
+	if (pin.p == NULL || pin.n == 0) {
+		CSC_BAD(j, "Missing (or invalid type) authData PIN");
+		goto out;
+	}
+	if (ci.level >= 2 && (otp.p == NULL || otp.n == 0)) {
+		CSC_BAD(j, "Missing (or invalid type) authData OTP");
+		goto out;
+	}
+	if (ci.level < 2 && otp.p != NULL) {
+		CSC_BAD(j, "Invalid parameter authData");
+		goto out;
+	}
+	if (!csc_usable(j, &ci))
+		goto out;
+	a.session = session;
+	a.hash_oid = oid;
+	a.hashes = hashes;
+	a.nhashes = nh;
+	a.hlen = hsm_hash_len(hash);
+	a.num = num;
+	a.client_data = cd;
+	/* ACT-1, ACT-2: PIN (argon2id), then TOTP with replay refusal. */
+	if (check_pin(lc, cid, pin) != 0) {
+		csc_deny(lc, j, cid, &ci, "wrong PIN", &a);
+		goto out;
+	}
+	if (ci.level >= 2 && check_otp(lc, cid, &ci, otp, &step) != 0) {
+		csc_deny(lc, j, cid, &ci, "wrong or reused OTP", &a);
+		goto out;
+	}
+	memset(&g, 0, sizeof(g));
+	snprintf(g.credential, sizeof(g.credential), "%s", cid);
+	snprintf(g.signer, sizeof(g.signer), "%s", j->sid);
+	memcpy(g.session, session, 32);
+	snprintf(g.hash_oid, sizeof(g.hash_oid), "%s", oid);
+	g.hash_len = a.hlen;
+	g.nhashes = nh;
+	g.hashes = hashes;
+	grant(lc, j, cid, &ci, &g, &a, NULL, step);
+out:
+	free(hashes);
+}
+
+static void
+op_csc_extend(struct hk_lc *lc, struct job *j)
+{
+	struct hk_cred_info ci;
+	struct hk_sam_grant g;
+	struct authctx a;
+	struct hk_bytes sad;
+	uint8_t session[32], old[32], (*more)[HK_SAM_HASH_MAX] = NULL;
+	char cid[HK_STATE_ID_MAX], oid[32], cd[1100];
+	enum hsm_hash hash;
+	size_t nmore = 0, i, k;
+	struct hk_mpk_reader r;
+	int e;
+
+	memset(&a, 0, sizeof(a));
+	memset(&g, 0, sizeof(g));
+	if (!csc_session(lc, j, session) || !csc_cred(lc, j, cid, &ci))
+		return;
+	if (field_bytes(j, 2, &sad) != 0) {
+		CSC_BAD(j, "Missing (or invalid type) string parameter SAD");
+		return;
+	}
+	if (field_str(j, 5, cd, sizeof(cd)) != 0) {
+		CSC_BAD(j, "Invalid parameter clientData");
+		return;
+	}
+	if (field(j, 3, &r) == 0 &&
+	    (!read_hash_oid(j, 4, &hash, oid) ||
+		!read_hashes(j, 3, hash, &more, &nmore)))
+		return;
+	if (!csc_usable(j, &ci))
+		goto out;
+	/* ACT-6: the old SAD dies here, whatever follows. */
+	e = hk_sam_sad_take(lc->o.sam, sad.p, sad.n, cid, j->sid, &g, old);
+	if (e == HK_ETIMEOUT) {
+		CSC_BAD(j, "SAD expired");
+		goto out;
+	}
+	if (e != 0) {
+		CSC_BAD(j, "Invalid parameter SAD");
+		goto out;
+	}
+	/* Every hash is bound at authorisation (SCAL 2): hashes given here
+	 * must be among those not yet signed. */
+	if (nmore > 0 && strcmp(oid, g.hash_oid) != 0) {
+		CSC_BAD(j, "Invalid parameter hashAlgorithmOID");
+		goto out;
+	}
+	for (i = 0; i < nmore; i++) {
+		for (k = 0; k < g.nhashes; k++)
+			if (memcmp(more[i], g.hashes[k], HK_SAM_HASH_MAX) == 0)
+				break;
+		if (k == g.nhashes) {
+			CSC_BAD(j, "Numbers of signatures is too high");
+			goto out;
+		}
+	}
+	memcpy(g.session, session, 32);
+	a.session = session;
+	a.hash_oid = g.hash_oid;
+	a.hashes = g.hashes;
+	a.nhashes = g.nhashes;
+	a.hlen = g.hash_len;
+	a.num = g.nhashes;
+	a.client_data = cd;
+	grant(lc, j, cid, &ci, &g, &a, old, 0);
+out:
+	free(g.hashes);
+	free(more);
+}
+
 static const struct {
 	uint64_t type;
 	const char *op;
@@ -2231,6 +3116,13 @@ static const struct {
 	{HK_IPC_SIGNER_NONCE, "signer.nonce", 0, op_signer_nonce},
 	{HK_IPC_SIGNER_SUSPEND, "signer.suspend", 0, op_signer_suspend},
 	{HK_IPC_SIGNER_DESTROY, "signer.destroy", 0, op_signer_destroy},
+	{HK_IPC_CSC_INFO, "csc.info", 0, op_csc_info},
+	{HK_IPC_CSC_LOGIN, "csc.login", 0, op_csc_login},
+	{HK_IPC_CSC_REVOKE, "csc.revoke", 0, op_csc_revoke},
+	{HK_IPC_CSC_LIST, "csc.list", 0, op_csc_list},
+	{HK_IPC_CSC_CRED_INFO, "csc.credentials_info", 0, op_csc_cred_info},
+	{HK_IPC_CSC_AUTHORIZE, "csc.authorize", 0, op_csc_authorize},
+	{HK_IPC_CSC_EXTEND, "csc.extend", 0, op_csc_extend},
 };
 #define NOPS (sizeof(ops_table) / sizeof(ops_table[0]))
 
@@ -2364,6 +3256,10 @@ hk_lc_submit(struct hk_lc *lc, const struct hk_ipc_msg *req)
 	n = req->ctx.client_subject.n < sizeof(j->subject) - 1 ?
 	    req->ctx.client_subject.n : sizeof(j->subject) - 1;
 	memcpy(j->subject, req->ctx.client_subject.p, n);
+	n = req->ctx.tls.n < sizeof(j->tls) - 1 ? req->ctx.tls.n :
+						   sizeof(j->tls) - 1;
+	if (n > 0)
+		memcpy(j->tls, req->ctx.tls.p, n);
 	if ((r = hk_buf_put(&j->auth, req->ctx.authorization.p,
 		 req->ctx.authorization.n)) != 0 ||
 	    (r = hk_buf_put(&j->body, req->body.p, req->body.n)) != 0) {

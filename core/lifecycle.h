@@ -23,6 +23,7 @@
 #include "core/err.h"
 #include "core/ipc.h"
 #include "core/pwhash.h"
+#include "core/sam.h"
 #include "core/state.h"
 #include "hsm/hsm.h"
 #include "ledger/ledger.h"
@@ -38,7 +39,8 @@ struct hk_lc_opts {
 	const struct hk_config *cfg;
 	struct ledger *ledger;
 	struct hsm_pool *pool;
-	struct hk_state *state;   /* owned by the executor while it runs */
+	struct hk_state *state;   /* shared with the SAM (thread-safe) */
+	struct hk_sam *sam;       /* sessions and SADs (CSC methods 50-56) */
 	struct hk_pwhash_params pwhash;
 	hk_lc_done_cb done;
 	void *arg;

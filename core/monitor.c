@@ -55,6 +55,7 @@ struct hk_monitor {
 
 	/* The lifecycle executor and its answers, handed to the loop. */
 	struct hk_lc *lc;
+	struct hk_sam *sam;
 	uv_async_t lc_done;
 	pthread_mutex_t done_mu;
 	struct done *done_head, **done_tail;
@@ -312,6 +313,20 @@ handle(struct hk_monitor *m, const struct hk_ipc_msg *req)
 	bool ledger_ok, hsm_ok;
 
 	hk_mpk_writer_init(&w, &body);
+	if (hk_sam_handles(req->type) && m->sam != NULL &&
+	    req->ctx.listener == HK_IPC_SIGNING) {
+		/* The hot path stays on this loop: it never blocks. */
+		if (hk_sam_sign_hash(m->sam, req) != 0) {
+			hk_mpk_put_map(&w, 2);
+			hk_mpk_put_uint(&w, 1);
+			hk_mpk_put_cstr(&w, "temporarily_unavailable");
+			hk_mpk_put_uint(&w, 2);
+			hk_mpk_put_cstr(&w, "The service is unavailable");
+			respond(m, req->id, 503, &body);
+		}
+		hk_buf_release(&body);
+		return;
+	}
 	if (hk_lc_handles(req->type)) {
 		if (m->lc == NULL || hk_lc_submit(m->lc, req) != 0) {
 			hk_mpk_put_map(&w, 2);
@@ -587,7 +602,15 @@ hk_monitor_serve(struct hk_monitor *m, int ipc_fd, pid_t front)
 	m->done_tail = &m->done_head;
 	{
 		struct hk_lc_opts lo;
+		struct hk_sam_opts so;
 
+		memset(&so, 0, sizeof(so));
+		so.cfg = m->cfg;
+		so.ledger = m->ledger;
+		so.pool = m->pool;
+		so.state = m->state;
+		so.done = lc_done_cb;
+		so.arg = m;
 		memset(&lo, 0, sizeof(lo));
 		lo.cfg = m->cfg;
 		lo.ledger = m->ledger;
@@ -596,9 +619,14 @@ hk_monitor_serve(struct hk_monitor *m, int ipc_fd, pid_t front)
 		hk_pwhash_params_default(&lo.pwhash);
 		lo.done = lc_done_cb;
 		lo.arg = m;
-		if (hk_lc_new(&lo, &m->lc) != 0)
-			stop(m, HK_ECONFIG, "cannot start the lifecycle "
-					    "executor; stopping");
+		if (hk_sam_new(&so, &m->sam) != 0) {
+			stop(m, HK_ENOMEM, "cannot start the SAM; stopping");
+		} else {
+			lo.sam = m->sam;
+			if (hk_lc_new(&lo, &m->lc) != 0)
+				stop(m, HK_ECONFIG, "cannot start the lifecycle "
+						    "executor; stopping");
+		}
 	}
 	if (uv_pipe_open(&m->ipc, ipc_fd) != 0 ||
 	    uv_read_start((uv_stream_t *)&m->ipc, alloc_cb, read_cb) != 0) {
@@ -620,6 +648,9 @@ hk_monitor_serve(struct hk_monitor *m, int ipc_fd, pid_t front)
 	 * their answers have no front to go to any more. */
 	hk_lc_free(m->lc);
 	m->lc = NULL;
+	/* Signatures in flight end when their events are durable. */
+	hk_sam_free(m->sam);
+	m->sam = NULL;
 	{
 		struct done *d, *next;
 
