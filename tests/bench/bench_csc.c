@@ -21,7 +21,9 @@
  *           latency counts from the scheduled time, so a stall is not
  *           hidden by the client waiting for it);
  *   authz   credentials/authorize per second (argon2id PIN verification
- *           in the core), closed loop on N connections.
+ *           in the core), closed loop on N connections;
+ *   txn     whole transactions as a plain CSC client makes them:
+ *           credentials/authorize for B hashes, then signHash of the B.
  *
  * Raw and e2e take turns (raw, B=1, B=16, raw, ...) for --rounds rounds:
  * this 2-vCPU VM shares its host, and interleaving spreads a slow spell
@@ -1049,7 +1051,7 @@ sad_next(struct conn *c, unsigned batch, const char **b64)
 
 /* ---- runs ---------------------------------------------------------------- */
 
-enum mode { M_FILL, M_CLOSED, M_PACED, M_AUTHZ, M_LOGIN };
+enum mode { M_FILL, M_CLOSED, M_PACED, M_AUTHZ, M_TXN, M_LOGIN };
 
 struct run {
 	struct bench *b;
@@ -1107,6 +1109,22 @@ run_thread(void *arg)
 
 				lat_add(c, d, d);
 				c->reqs++;
+			}
+			free(h);
+		}
+		return NULL;
+	case M_TXN:
+		/* What a plain CSC client does: authorise the batch, sign it. */
+		while (!c->failed && (t = now()) < r->t_end) {
+			char sad[128], *h = random_hashes(r->batch);
+
+			if (authorize(c, h, r->batch, sad, sizeof(sad)) == 0 &&
+			    sign_hash(c, sad, h, r->batch, NULL) == 0) {
+				double d = now() - t;
+
+				lat_add(c, d, d);
+				c->reqs++;
+				c->sigs += r->batch;
 			}
 			free(h);
 		}
@@ -1187,8 +1205,9 @@ run_all(struct run *r, struct result *res)
 		machine_cpu(&m0, &st0);
 	}
 	r->t0 = now() + 0.01;
-	r->t_end = r->t0 + (r->mode == M_AUTHZ ? r->b->authz_duration :
-						 r->b->duration);
+	r->t_end = r->t0 + (r->mode == M_AUTHZ || r->mode == M_TXN ?
+				r->b->authz_duration :
+				r->b->duration);
 	for (i = 0; i < r->n; i++)
 		pthread_create(&th[i], NULL, run_thread, &a[i]);
 	for (i = 0; i < r->n; i++)
@@ -1497,7 +1516,7 @@ main(int argc, char **argv)
 	static struct bench b;
 	static struct raw r;
 	static struct conn cs[MAXCONN];
-	static struct result closed[8][32], paced[8], authz;
+	static struct result closed[8][32], paced[8], authz, txn[8];
 	struct run run;
 	char path[HK_CONFIG_PATH_MAX + 32], err[512], buf[64], *tok;
 	struct addrinfo hints, *ai;
@@ -1788,6 +1807,31 @@ main(int argc, char **argv)
 	printf("Core threads, CPU ms per authorisation: ");
 	print_threads(&authz, b.core, 1e3 / authz.reqs);
 	printf("\n");
+
+	/* Whole transactions: authorize(B hashes) + signHash(B). */
+	printf("\nTransactions (credentials/authorize for B hashes, then "
+	       "signatures/signHash of them), closed loop on %u connections "
+	       "for %.1f s each:\n\n| batch | transactions/s | signatures/s "
+	       "| x raw | p50 | p99 | max |\n|---:|---:|---:|---:|---:|---:|"
+	       "---:|\n",
+	    b.authz_conns, b.authz_duration);
+	for (k = 0; k < b.nbatches; k++) {
+		struct result *x = &txn[k];
+
+		run.mode = M_TXN;
+		run.batch = b.batches[k];
+		run_all(&run, x);
+		if (x->failed)
+			die("transactions: %s", x->err);
+		printf("| %u | %.1f | %.0f | %.1f%% |", b.batches[k],
+		    x->reqs / x->secs, x->sigs / x->secs,
+		    100 * x->sigs / x->secs / raw_rate);
+		print_lat(x->sp50);
+		print_lat(x->sp99);
+		print_lat(x->smax);
+		printf("\n");
+		fflush(stdout);
+	}
 
 	for (i = 0; i < b.conns; i++) {
 		conn_close(&cs[i]);
