@@ -6,7 +6,8 @@
 #   ./build.sh run        hanko init ./state if needed (HANKO_STATE overrides), start hankod
 #   ./build.sh asan       build with ASan+UBSan into build/asan and run every test there
 #   ./build.sh valgrind   build, then run every test under valgrind
-#   ./build.sh bench      build, then run the benchmarks (see docs/benchmarks.md)
+#   ./build.sh bench [NAME] [ARGS]  build, then run the benchmarks, or only
+#                         build/bench/NAME (see docs/benchmarks.md)
 #   ./build.sh fuzz [S]   build the libFuzzer harnesses, run each S seconds (60)
 #   ./build.sh clean
 # Missing Debian packages are installed with apt-get when run as root;
