@@ -24,7 +24,7 @@ for b in "$build"/bench/*; do
 	echo "# $name $*"
 	case "$name" in
 	bench_csc)
-		python3 "$(dirname "$0")/bench_csc.py" --build "$build" "$@"
+		/usr/bin/python3 "$(dirname "$0")/bench_csc.py" --build "$build" "$@"
 		;;
 	*)
 		"$b" "$@"
