@@ -42,6 +42,8 @@ static const struct key keys[] = {
 	{"ledger", "checkpoint_key", K_KEYID, F(checkpoint_key), 0, 0, NULL},
 	{"ledger", "commit_window_us", K_UINT, U(commit_window_us), 0, 2000,
 	    "0"},
+	{"ledger", "anchor_interval_ms", K_UINT, U(anchor_interval_ms), 100,
+	    60000, "1000"},
 	{"hsm", "module", K_PATH, F(hsm_module), 0, 0,
 	    "/usr/lib/softhsm/libsofthsm2.so"},
 	{"hsm", "token", K_NAME, F(hsm_token), 0, 0, NULL},

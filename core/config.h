@@ -31,6 +31,7 @@ struct hk_config {
 	char origin[256];
 	uint8_t checkpoint_key[16]; /* CKA_ID of the Ed25519 key in the HSM */
 	unsigned commit_window_us;
+	unsigned anchor_interval_ms; /* HSM anchor cadence (anchor.h) */
 
 	char hsm_module[HK_CONFIG_PATH_MAX];
 	char hsm_token[33];

@@ -37,6 +37,7 @@ hk_strerror(int err)
 	case HK_ETRUNCATED: return "connection truncated (no clean close)";
 	case HK_EREPLAY: return "one-time value replayed";
 	case HK_EPOLICY: return "refused by policy";
+	case HK_EROLLBACK: return "ledger rolled back or replaced";
 	}
 	return "unknown error";
 }

@@ -40,6 +40,7 @@ enum hk_err {
 	HK_ETRUNCATED = -27,	/* peer closed without a clean close */
 	HK_EREPLAY = -28,	/* a one-time value was presented again */
 	HK_EPOLICY = -29,	/* well-formed but refused by policy */
+	HK_EROLLBACK = -30,	/* the ledger is behind or off its HSM anchor */
 };
 
 /** hk_strerror(err): a static, human-readable name for ${err}; never NULL. */

@@ -22,6 +22,7 @@
 #include "core/lifecycle.h"
 #include "core/log.h"
 #include "core/monitor.h"
+#include "core/anchor.h"
 #include "core/state.h"
 #include "core/version.h"
 #include "hsm/hsm.h"
@@ -36,6 +37,7 @@ struct hk_monitor {
 	struct hk_ckpt *ckpt;
 	struct ledger *ledger;
 	struct hk_state *state;
+	struct hk_anchor *anchor;  /* anti-rollback copy in the HSM */
 
 	uv_loop_t loop;
 	uv_pipe_t ipc;
@@ -190,6 +192,22 @@ hk_monitor_open(const struct hk_config *cfg, const char *state_dir,
 		r = HK_ECONFIG;
 		goto out;
 	}
+	{
+		char why[256];
+		uint64_t anchored = 0;
+
+		if ((r = hk_anchor_check(m->pool, m->ledger,
+			 ledger_vkey(m->ledger), &anchored, why,
+			 sizeof(why))) != 0) {
+			hk_error_f("refusing to start: %s", why);
+			goto out;
+		}
+		if (anchored > 0)
+			hk_info_f("the ledger extends its HSM anchor (size %"
+				  PRIu64 ")", anchored);
+		else
+			hk_info_f("no ledger anchor in the HSM yet");
+	}
 	if ((m->state = hk_state_new()) == NULL) {
 		r = HK_ENOMEM;
 		goto out;
@@ -218,6 +236,9 @@ hk_monitor_open(const struct hk_config *cfg, const char *state_dir,
 		hk_error_f("cannot record the start (%s)", hk_strerror(r));
 		goto out;
 	}
+	if ((r = hk_anchor_start(m->pool, m->ledger, cfg->anchor_interval_ms,
+		 &m->anchor)) != 0)
+		goto out;
 	hk_info_f("core ready: ledger %s (%" PRIu64 " events replayed), "
 		  "token \"%s\"", cfg->origin, events, cfg->hsm_token);
 	*out = m;
@@ -703,6 +724,8 @@ hk_monitor_close(struct hk_monitor *m, const char *reason)
 		hk_error_f("cannot record the stop (%s)", hk_strerror(r));
 	if (reason != NULL && m->state != NULL)
 		log_digest(m, "at stop");
+	/* After the last event: the anchor names the final checkpoint. */
+	hk_anchor_stop(m->anchor);
 	ledger_close(m->ledger);
 	hk_ckpt_free(m->ckpt);
 	hsm_pool_free(m->pool);

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/buf.h"
 #include "core/sha256.h"
 
 /* Hanko-assigned key identifier (CKA_ID): 16 bytes from the module RNG. */
@@ -326,6 +327,30 @@ HK_MUST_CHECK int hsm_seal(struct hsm_pool *p,
 HK_MUST_CHECK int hsm_unseal(struct hsm_pool *p,
     const uint8_t id[static HSM_KEYID_LEN], const uint8_t *aad, size_t aadlen,
     const uint8_t *in, size_t inlen, uint8_t *out, size_t *outlen);
+
+/* Small private token data objects (CKO_DATA, CKA_APPLICATION "hanko"),
+ * named by label: the ledger's anti-rollback anchor. */
+#define HSM_DATA_MAX 4096
+#define HSM_DATA_OBJS 8 /* objects of one label looked at */
+
+typedef int (*hsm_data_cb)(void *arg, const uint8_t *v, size_t n);
+
+/** hsm_data_read(p, label, cb, arg): call ${cb} with the value of each
+ * data object labelled ${label} (normally one; two after a crash inside
+ * hsm_data_put). 0 (also when there is none), ${cb}'s first non-zero
+ * result, HK_ETOOBIG or HK_E*. Not on an event loop. */
+HK_MUST_CHECK int hsm_data_read(struct hsm_pool *p, const char *label,
+    hsm_data_cb cb, void *arg);
+
+/** hsm_data_put(p, label, v, n): store ${v}[0..n) (1..HSM_DATA_MAX bytes)
+ * as a new private token object ${label}, then destroy the older ones.
+ * 0, HK_EINVAL or HK_E*. */
+HK_MUST_CHECK int hsm_data_put(struct hsm_pool *p, const char *label,
+    const uint8_t *v, size_t n);
+
+/** hsm_data_delete(p, label): destroy data object ${label} (0 also when
+ * there is none). */
+HK_MUST_CHECK int hsm_data_delete(struct hsm_pool *p, const char *label);
 
 /** hsm_token_init(module, label, so_pin_file, user_pin_file): initialise
  * a free token of ${module} (NULL: default) with ${label}, the security

@@ -1,6 +1,7 @@
 # hsm/: the PKCS#11 adapter (the only code that talks to the crypto module).
 LIB_SRCS += hsm/hsm_ckr.c hsm/hsm_der.c hsm/hsm_pin.c hsm/hsm_obj.c \
-	hsm/hsm_pool.c hsm/hsm_key.c hsm/hsm_unwrapkey.c hsm/hsm_token.c hsm/hsm_seal.c hsm/hsm_selftest.c
+	hsm/hsm_pool.c hsm/hsm_key.c hsm/hsm_unwrapkey.c hsm/hsm_token.c hsm/hsm_seal.c hsm/hsm_selftest.c \
+	hsm/hsm_data.c
 
 # Unit tests of hsm/ check the CKR table against the PKCS#11 header itself.
 HSM_P11_HEADER := $(shell pkg-config --variable=includedir p11-kit-1)/p11-kit-1/p11-kit/pkcs11.h

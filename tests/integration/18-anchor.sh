@@ -1,0 +1,14 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Issue 7 anti-rollback (OPS-4): the ledger's latest checkpoint kept in the
+# HSM token; an older or forked ledger is refused at start, a restart after
+# SIGKILL is accepted. See anchor.py.
+set -u
+export LSAN_OPTIONS="suppressions=$TOP/tests/hsm-lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
+if [ -n "${HK_WRAP:-}" ]; then
+	export HK_WRAP="$HK_WRAP --suppressions=$TOP/tests/hsm-valgrind.supp"
+fi
+limit=600
+case "${HK_WRAP:-}${BUILD}" in *valgrind* | *asan*) limit=2400 ;; esac
+exec timeout -k 20 "$limit" /usr/bin/python3 "$(dirname "$0")/anchor.py"
