@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -261,6 +262,7 @@ cmd_verify(int argc, char **argv)
 	struct hk_audit_report rep;
 	struct hk_buf rb = HK_BUF_INIT;
 	char t0[40], t1[40];
+	struct stat st;
 	int r;
 
 	if (positional(argc, argv, &path, usage) != 0 ||
@@ -272,6 +274,11 @@ cmd_verify(int argc, char **argv)
 	}
 	if (load_vkey(vkey, &v) != 0)
 		return CLI_ERROR;
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "hanko: audit verify: %s is not a bundle "
+				"directory\n", path);
+		return CLI_ERROR;
+	}
 	r = hk_audit_bundle_verify(path, &v, &rep);
 	if (r == HK_EVERIFY) {
 		print_failure("audit verify", &rep);
