@@ -322,6 +322,7 @@ struct asad {
 	uint64_t num, count;
 	bool replaced;
 	uint64_t replaced_seq;
+	struct asad *by;        /* the extension that replaced it */
 };
 
 struct hk_audit_rules {
@@ -521,6 +522,7 @@ rule_grant(struct hk_audit_rules *rl, const struct hk_event *ev,
 		if (old != NULL) {
 			old->replaced = true;
 			old->replaced_seq = ev->seq;
+			old->by = s;
 		}
 	}
 	if ((e = hk_strmap_put(rl->sads, hex, 64, s)) != 0) {
@@ -572,10 +574,17 @@ rule_signature(struct hk_audit_rules *rl, const struct hk_event *ev,
 		return violation(rep, true, ev->seq, "signature.created by "
 		    "credential %s with SAD %.16s..., which was granted to "
 		    "credential %s", cid, hex, s->cred);
-	if (s->replaced)
-		return violation(rep, true, ev->seq, "signature.created with SAD "
-		    "%.16s..., which an extension at seq %" PRIu64 " replaced",
-		    hex, s->replaced_seq);
+	/* An extension re-grants the hashes not yet taken. A signature
+	 * request that took its hashes before the extension may commit after
+	 * it, so only a hash the extension re-granted is refused. */
+	if (s->replaced && s->by != NULL)
+		for (i = 0; i < s->by->n; i++)
+			if (s->by->lens[i] == hash.n &&
+			    memcmp(s->by->hashes[i], hash.p, hash.n) == 0)
+				return violation(rep, true, ev->seq,
+				    "signature.created with SAD %.16s..., which an "
+				    "extension at seq %" PRIu64 " replaced for "
+				    "this hash", hex, s->replaced_seq);
 	if (strcmp(s->hash_oid, hoid) != 0)
 		return violation(rep, true, ev->seq, "signature.created: hash "
 		    "algorithm %s, but SAD %.16s... authorised %s", hoid, hex,

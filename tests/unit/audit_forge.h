@@ -639,11 +639,11 @@ forge_bundle(const char *sc, const char *dir, const struct hk_cpkey *cp,
 		forge_keyev(&f, "c-3", &f.k2);
 		forge_sig(&f, "c-3", 1, 3, &f.k2);
 	}
-	/* SAD 2 extends SAD 1: hash 4. */
-	forge_grant(&f, "c-1", 2, 4, 4, 1, 1);
+	/* SAD 2 extends SAD 1, re-granting the hash not yet signed (3). */
+	forge_grant(&f, "c-1", 2, 3, 3, 1, 1);
 	if (forge_is(&f, "sig-extended"))
 		forge_sig(&f, "c-1", 1, 3, &f.k1);
-	forge_sig(&f, "c-1", 2, 4, &f.k1);
+	forge_sig(&f, "c-1", 2, 3, &f.k1);
 	/* SAD 3: hashes 5..7; lock, suspension, resumption, destruction. */
 	forge_grant(&f, "c-1", 3, 5, 7, 3, 0);
 	forge_sig(&f, "c-1", 3, 5, &f.k1);
