@@ -13,6 +13,10 @@
 #    bundle file (audit_flow.py).
 . "$(dirname "$0")/lib.sh"
 export LSAN_OPTIONS="suppressions=$TOP/tests/hsm-lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
+if [ -n "${HK_WRAP:-}" ]; then
+	export HK_WRAP="$HK_WRAP --suppressions=$TOP/tests/hsm-valgrind.supp"
+fi
 GO=$BUILD/tests/tlogcheck
 mkdir -p "$BUILD/go-cache"
 if ! (cd "$TOP/tests/interop/tlogcheck" &&
