@@ -50,6 +50,9 @@ int cli_init_main(int argc, char **argv);
 /** cli_ledger_main(argc, argv): `hanko ledger ...`. */
 int cli_ledger_main(int argc, char **argv);
 
+/** cli_audit_main(argc, argv): `hanko audit ...` (core/cli_audit.c). */
+int cli_audit_main(int argc, char **argv);
+
 /** cli_hsm_main(argc, argv): `hanko hsm ...`. */
 int cli_hsm_main(int argc, char **argv);
 

@@ -22,6 +22,8 @@ static const struct {
 				"CA)"},
 	{"ledger", cli_ledger_main, "init, verify, show, vkey, receipt, proof, "
 				    "checkpoint, replay"},
+	{"audit", cli_audit_main, "export, verify, receipt-verify (offline "
+				  "audit bundles and receipts)"},
 	{"hsm", cli_hsm_main, "selftest, keys (the PKCS#11 crypto module)"},
 	{"admin", cli_admin_main, "status, users, approvals, signers, "
 				  "credentials (the admin API)"},

@@ -7,13 +7,25 @@
 //	tlogcheck checkpoint VKEY CHECKPOINT
 //	tlogcheck receipt VKEY RECEIPT
 //	tlogcheck consistency VKEY OLD_CHECKPOINT PROOF
+//	tlogcheck bundle VKEY DIR
+//
+// "bundle" reads a `hanko audit export` directory as a C2SP tlog-tiles
+// client would: the checkpoint (note.Open), the hash tiles through
+// tlog.TileHashReader (which authenticates every tile it reads against the
+// signed tree), tlog.TreeHash against the root, every entry of every entry
+// bundle against the leaf hash the tiles hold, an inclusion proof built
+// from the tiles (tlog.ProveRecord / CheckRecord) for some leaves, and the
+// manifest's SHA-256 of every file.
 //
 // Exit status 0 when the object verifies, 1 when it does not, 2 on usage.
 package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -111,6 +123,108 @@ func nextLine(rest []byte) (string, []byte) {
 	return string(rest[:i]), rest[i+1:]
 }
 
+// tileDir reads tiles from a C2SP tlog-tiles directory: the sumdb path
+// "tile/8/L/N" without the height element, "data" named "entries".
+type tileDir struct{ dir string }
+
+func (t tileDir) Height() int { return 8 }
+
+func c2spPath(t tlog.Tile) string {
+	p := strings.Replace(t.Path(), "tile/8/", "tile/", 1)
+	return strings.Replace(p, "tile/data/", "tile/entries/", 1)
+}
+
+func (t tileDir) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
+	out := make([][]byte, len(tiles))
+	for i, tl := range tiles {
+		b, err := os.ReadFile(t.dir + "/" + c2spPath(tl))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+func (t tileDir) SaveTiles(tiles []tlog.Tile, data [][]byte) {}
+
+func bundle(vs note.Verifiers, dir string) {
+	var man struct {
+		Origin   string `json:"origin"`
+		TreeSize int64  `json:"tree_size"`
+		From     int64  `json:"from"`
+		Files    map[string]struct {
+			Sha256 string `json:"sha256"`
+			Size   int64  `json:"size"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal(read(dir+"/manifest.json"), &man); err != nil {
+		fail("manifest: %v", err)
+	}
+	for name, f := range man.Files {
+		d := sha256.Sum256(read(dir + "/" + name))
+		if hex.EncodeToString(d[:]) != f.Sha256 {
+			fail("manifest: %s altered", name)
+		}
+	}
+	c := openCheckpoint(read(dir+"/checkpoint"), vs)
+	if c.origin != man.Origin || c.size != man.TreeSize {
+		fail("manifest and checkpoint disagree")
+	}
+	hr := tlog.TileHashReader(tlog.Tree{N: c.size, Hash: c.root}, tileDir{dir})
+	root, err := tlog.TreeHash(c.size, hr)
+	if err != nil || root != c.root {
+		fail("tree hash from the tiles: %v", err)
+	}
+	entries := 0
+	for b := man.From / 256; b*256 < c.size; b++ {
+		w := c.size - b*256
+		if w > 256 {
+			w = 256
+		}
+		tl := tlog.Tile{H: 8, L: -1, N: b, W: int(w)}
+		data := read(dir + "/" + c2spPath(tl))
+		var idx []int64
+		var leaves []tlog.Hash
+		for i := int64(0); i < w; i++ {
+			if len(data) < 2 {
+				fail("entry bundle %d truncated", b)
+			}
+			n := int(data[0])<<8 | int(data[1])
+			if len(data) < 2+n {
+				fail("entry bundle %d truncated", b)
+			}
+			leaves = append(leaves, tlog.RecordHash(data[2:2+n]))
+			idx = append(idx, tlog.StoredHashIndex(0, b*256+i))
+			data = data[2+n:]
+		}
+		if len(data) != 0 {
+			fail("entry bundle %d: trailing bytes", b)
+		}
+		hs, err := hr.ReadHashes(idx)
+		if err != nil {
+			fail("tiles for entry bundle %d: %v", b, err)
+		}
+		for i := range hs {
+			if hs[i] != leaves[i] {
+				fail("entry %d does not hash to its tile", b*256+int64(i))
+			}
+		}
+		entries += len(leaves)
+	}
+	for _, i := range []int64{man.From, (man.From + c.size) / 2, c.size - 1} {
+		p, err := tlog.ProveRecord(c.size, i, hr)
+		if err != nil {
+			fail("prove %d from the tiles: %v", i, err)
+		}
+		hs, err := hr.ReadHashes([]int64{tlog.StoredHashIndex(0, i)})
+		if err != nil || tlog.CheckRecord(p, c.size, c.root, i, hs[0]) != nil {
+			fail("inclusion of %d from the tiles", i)
+		}
+	}
+	fmt.Printf("ok bundle %s size %d entries %d\n", c.origin, c.size, entries)
+}
+
 func main() {
 	if len(os.Args) < 4 {
 		fmt.Fprintln(os.Stderr, "usage: tlogcheck checkpoint|receipt|consistency VKEY ...")
@@ -169,6 +283,8 @@ func main() {
 			fail("consistency %d -> %d: %v", old.size, c.size, err)
 		}
 		fmt.Printf("ok consistency %d -> %d\n", old.size, c.size)
+	case "bundle":
+		bundle(vs, os.Args[3])
 	default:
 		os.Exit(2)
 	}
