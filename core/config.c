@@ -44,6 +44,8 @@ static const struct key keys[] = {
 	    "0"},
 	{"ledger", "anchor_interval_ms", K_UINT, U(anchor_interval_ms), 100,
 	    60000, "1000"},
+	{"ledger", "verify_interval_s", K_UINT, U(verify_interval_s), 0,
+	    604800, "3600"},
 	{"hsm", "module", K_PATH, F(hsm_module), 0, 0,
 	    "/usr/lib/softhsm/libsofthsm2.so"},
 	{"hsm", "token", K_NAME, F(hsm_token), 0, 0, NULL},

@@ -32,6 +32,7 @@ struct hk_config {
 	uint8_t checkpoint_key[16]; /* CKA_ID of the Ed25519 key in the HSM */
 	unsigned commit_window_us;
 	unsigned anchor_interval_ms; /* HSM anchor cadence (anchor.h) */
+	unsigned verify_interval_s;  /* background verification; 0: off */
 
 	char hsm_module[HK_CONFIG_PATH_MAX];
 	char hsm_token[33];

@@ -38,6 +38,7 @@ static const char *const type_names[HK_EV_TYPE_MAX + 1] = {
 	[HK_EV_SIGNER_ERASED] = "signer.erased",
 	[HK_EV_CREDENTIAL_CREATED] = "credential.created",
 	[HK_EV_CSR_CONFIRMED] = "csr.confirmed",
+	[HK_EV_LEDGER_VERIFIED] = "ledger.verified",
 };
 
 /* JSON names of body keys, per event type. Later event types add rows. */
@@ -54,6 +55,12 @@ static const struct {
 	{HK_EV_APPLIANCE_STOPPED, HK_BODY_APPLIANCE_CONFIG, "config_sha256"},
 	{HK_EV_APPLIANCE_STOPPED, HK_BODY_APPLIANCE_REASON, "reason"},
 	{HK_EV_CONFIG_APPLIED, HK_BODY_CONFIG_PREVIOUS, "previous_sha256"},
+	{HK_EV_LEDGER_VERIFIED, HK_BODY_VERIFY_EVENTS, "events"},
+	{HK_EV_LEDGER_VERIFIED, HK_BODY_VERIFY_CHECKPOINTS, "checkpoints"},
+	{HK_EV_LEDGER_VERIFIED, HK_BODY_VERIFY_ROOT, "root"},
+	{HK_EV_LEDGER_VERIFIED, HK_BODY_VERIFY_RESULT, "result"},
+	{HK_EV_LEDGER_VERIFIED, HK_BODY_VERIFY_MESSAGE, "message"},
+	{HK_EV_LEDGER_VERIFIED, HK_BODY_VERIFY_MS, "ms"},
 	{HK_EV_CONFIG_APPLIED, HK_BODY_APPLIANCE_CONFIG, "config_sha256"},
 	{HK_EV_CHECKPOINT_KEY_ROTATED, HK_BODY_ROTATE_OLD_VKEY, "old_vkey"},
 	{HK_EV_PRIV_USER_ADDED, HK_BODY_PU_FINGERPRINT, "fingerprint"},

@@ -67,7 +67,8 @@ enum hk_event_type {
 	HK_EV_SIGNER_ERASED = 27,       /* attributes' key and salt deleted */
 	HK_EV_CREDENTIAL_CREATED = 28,  /* credential and enrollment code made */
 	HK_EV_CSR_CONFIRMED = 29,       /* the signer confirmed the subject */
-	HK_EV_TYPE_MAX = 29,
+	HK_EV_LEDGER_VERIFIED = 30,     /* a background full verification */
+	HK_EV_TYPE_MAX = 30,
 };
 
 enum hk_actor_kind {
@@ -95,6 +96,13 @@ enum {
 	HK_BODY_APPLIANCE_CONFIG = 2,  /* bin(32): configuration hash */
 	HK_BODY_APPLIANCE_REASON = 3,  /* str */
 	HK_BODY_CONFIG_PREVIOUS = 1,   /* config.applied: bin(32) before */
+	/* ledger.verified */
+	HK_BODY_VERIFY_EVENTS = 1,     /* uint: events checked */
+	HK_BODY_VERIFY_CHECKPOINTS = 2, /* uint: checkpoints checked */
+	HK_BODY_VERIFY_ROOT = 3,       /* bin(32): root of what was checked */
+	HK_BODY_VERIFY_RESULT = 4,     /* str: "ok" or "failed" */
+	HK_BODY_VERIFY_MESSAGE = 5,    /* str: what is wrong (failed only) */
+	HK_BODY_VERIFY_MS = 6,         /* uint: duration in milliseconds */
 	/* config.applied uses HK_BODY_APPLIANCE_CONFIG (2) for the new hash */
 	HK_BODY_ROTATE_OLD_VKEY = 1,   /* str */
 	HK_BODY_ROTATE_NEW_VKEY = 2,   /* str */

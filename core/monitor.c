@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "core/monitor.h"
 #include "core/anchor.h"
+#include "core/bgverify.h"
 #include "core/state.h"
 #include "core/version.h"
 #include "hsm/hsm.h"
@@ -38,6 +39,8 @@ struct hk_monitor {
 	struct ledger *ledger;
 	struct hk_state *state;
 	struct hk_anchor *anchor;  /* anti-rollback copy in the HSM */
+	struct hk_bgverify *verify; /* background full verification */
+	atomic_int verify_failed;
 
 	uv_loop_t loop;
 	uv_pipe_t ipc;
@@ -392,6 +395,9 @@ handle(struct hk_monitor *m, const struct hk_ipc_msg *req)
 		break;
 	case HK_IPC_READY:
 		failure = ledger_failure(m->ledger);
+		if (failure == NULL && atomic_load(&m->verify_failed))
+			failure = "the ledger failed its background "
+				  "verification; signing is stopped";
 		ledger_ok = failure == NULL;
 		hsm_ok = atomic_load(&m->hsm_ok) != 0;
 		hk_mpk_put_map(&w, ledger_ok && hsm_ok ? 2 : 3);
@@ -617,6 +623,18 @@ lc_done_async(uv_async_t *h)
 	hk_buf_release(&b);
 }
 
+/* The background verification failed: no more signatures, /readyz red. */
+static void
+verify_failed(void *arg, const char *why)
+{
+	struct hk_monitor *m = arg;
+
+	atomic_store(&m->verify_failed, 1);
+	hk_sam_fail_closed(m->sam);
+	hk_error_f("the ledger failed its verification (%s): signing is "
+		   "stopped until an operator restarts hankod", why);
+}
+
 /** hk_monitor_serve(m, ipc_fd, front): serve the front until stopping. */
 int
 hk_monitor_serve(struct hk_monitor *m, int ipc_fd, pid_t front)
@@ -665,6 +683,19 @@ hk_monitor_serve(struct hk_monitor *m, int ipc_fd, pid_t front)
 						    "executor; stopping");
 		}
 	}
+	if (m->sam != NULL) {
+		struct hk_bgverify_opts vo;
+
+		memset(&vo, 0, sizeof(vo));
+		vo.ledger = m->ledger;
+		vo.state = m->state;
+		vo.interval_s = m->cfg->verify_interval_s;
+		vo.fail = verify_failed;
+		vo.arg = m;
+		if (hk_bgverify_start(&vo, &m->verify) != 0)
+			stop(m, HK_ENOMEM, "cannot start the background "
+					   "verification; stopping");
+	}
 	if (uv_pipe_open(&m->ipc, ipc_fd) != 0 ||
 	    uv_read_start((uv_stream_t *)&m->ipc, alloc_cb, read_cb) != 0) {
 		stop(m, HK_EIO, "cannot read the IPC channel");
@@ -681,6 +712,8 @@ hk_monitor_serve(struct hk_monitor *m, int ipc_fd, pid_t front)
 		sigchld_cb(&m->sigchld, SIGCHLD);
 	}
 	uv_run(&m->loop, UV_RUN_DEFAULT);
+	hk_bgverify_stop(m->verify);
+	m->verify = NULL;
 	/* Requests in the executor finish (their events become durable);
 	 * their answers have no front to go to any more. */
 	hk_lc_free(m->lc);

@@ -345,6 +345,14 @@ hk_sam_free(struct hk_sam *s)
 	free(s);
 }
 
+/** hk_sam_fail_closed(s): stop signing. */
+void
+hk_sam_fail_closed(struct hk_sam *s)
+{
+	if (s != NULL)
+		atomic_store(&s->failed, true);
+}
+
 /** hk_sam_random(s, buf, n): bytes from the HSM RNG. */
 int
 hk_sam_random(struct hk_sam *s, uint8_t *buf, size_t n)

@@ -74,6 +74,11 @@ HK_MUST_CHECK int hk_sam_new(const struct hk_sam_opts *o, struct hk_sam **out);
 /** hk_sam_free(s): wait for signHash requests in flight, free. NULL ok. */
 void hk_sam_free(struct hk_sam *s);
 
+/** hk_sam_fail_closed(s): refuse every signHash from now on (503), as
+ * after a failed ledger write: the ledger's background verification
+ * failed. Any thread. */
+void hk_sam_fail_closed(struct hk_sam *s);
+
 /** hk_sam_random(s, buf, n): ${n} random bytes from the HSM's RNG
  * (OPS-5). Not on an event loop. */
 HK_MUST_CHECK int hk_sam_random(struct hk_sam *s, uint8_t *buf, size_t n);

@@ -78,6 +78,20 @@ class Load(threading.Thread):
                 time.sleep(0.05)
 
 
+def ready_status(t):
+    import http.client
+    import ssl
+    ctx = ssl.create_default_context(cafile=t.state + "/ca/operator-ca.crt")
+    try:
+        c = http.client.HTTPSConnection("localhost", t.signing, context=ctx,
+                                        timeout=5)
+        c.request("GET", "/readyz")
+        r = c.getresponse()
+        return r.status, r.read().decode("utf-8", "replace")
+    except OSError as e:
+        return None, repr(e)
+
+
 def start_fails(t, why_re):
     """hankod on this state must exit non-zero, saying ${why_re}."""
     log = t.work + "/refused.log"
@@ -113,7 +127,8 @@ def main():
         with open(t.state + "/hanko.conf") as f:
             conf = f.read()
         conf = conf.replace("[ledger]\n",
-                            "[ledger]\nanchor_interval_ms = 200\n", 1)
+                            "[ledger]\nanchor_interval_ms = 200\n"
+                            "verify_interval_s = 1\n", 1)
         with open(t.state + "/hanko.conf", "w") as f:
             f.write(conf)
         opca = t.state + "/ca/operator-ca.crt"
@@ -126,6 +141,17 @@ def main():
             return
         tap("no ledger anchor in the HSM yet" in d.text(),
             "it says the token has no anchor yet")
+        deadline = time.time() + (60 if LC.SLOW else 10)
+        ver = []
+        while time.time() < deadline and not ver:
+            ver = [e for e in LC.Ledger(t.state).events()
+                   if e["type"] == "ledger.verified"]
+            time.sleep(0.3)
+        tap(ver and ver[0]["body"].get("result") == "ok" and
+            ver[0]["body"].get("events", 0) >= 3,
+            "OPS-4: the core verifies the whole ledger in the background "
+            "(verify_interval_s = 1) and records ledger.verified ok",
+            ver[:1])
         for _ in range(5):
             admin.call("GET", "/admin/v1/users")
         time.sleep(0.6)
@@ -251,6 +277,49 @@ def main():
             .returncode == 0,
             "the real ledger with its real anchor starts and verifies",
             d.text()[-400:])
+        # 5. A byte of an old event changed under the running daemon: the
+        # background verification notices, /readyz turns red, the failure
+        # is recorded.
+        extra = [ln[6:] for ln in LC.must(
+            LC.HANKO + ["ledger", "receipt", "--state", t.state, "--seq",
+                        "2"]).splitlines() if ln.startswith("extra ")][0]
+        ev = __import__("base64").b64decode(extra)
+        mark = ledger_size(t.state)
+        with open(t.state + "/ledger/data.mdb", "r+b") as f:
+            data = f.read()
+            i = data.find(ev)
+            hits = 0
+            while i >= 0:
+                f.seek(i + 20)
+                f.write(bytes([data[i + 20] ^ 1]))
+                hits += 1
+                i = data.find(ev, i + 1)
+        ready = None
+        deadline = time.time() + (60 if LC.SLOW else 10)
+        while time.time() < deadline:
+            st, body = ready_status(t)
+            if st == 503:
+                ready = (st, body)
+                break
+            time.sleep(0.2)
+        tap(hits > 0 and ready is not None and
+            "failed its background verification" in ready[1],
+            "OPS-4: a byte changed in event 2 of the running ledger turns "
+            "/readyz red (503) within seconds, saying why",
+            (hits, ready))
+        tap(re.search(r"background verification FAILED", d.text()) and
+            "signing is stopped" in d.text(),
+            "the log says the verification failed and signing stopped",
+            d.text()[-600:])
+        shown = LC.run(LC.HANKO + ["ledger", "show", "--state", t.state,
+                                   "--from", str(mark)])
+        failed = [json for json in (
+            __import__("json").loads(x) for x in shown.stdout.splitlines()
+            if x) if json["type"] == "ledger.verified" and
+            json["body"].get("result") == "failed"]
+        tap(failed and "seq 2" in failed[0]["body"].get("message", ""),
+            "the failure is recorded as ledger.verified failed, naming "
+            "seq 2", failed[:1] or shown.stderr[-300:])
         d.stop()
     finally:
         if d is not None and getattr(d, "proc", None) is not None and \

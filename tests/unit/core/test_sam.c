@@ -937,6 +937,28 @@ test_ACT9_five_failures_lock(void **state)
 	    "Credential locked");
 }
 
+/* The ledger failed its background verification: no more signatures,
+ * even under a valid SAD (issue 7). Runs last: the SAM stays closed. */
+static void
+test_OPS4_failed_verification_stops_signing(void **state)
+{
+	char tok[64], sad[64];
+	uint8_t h[1][32];
+
+	(void)state;
+	/* CID1 is locked by now (ACT-9 test): the level 2 credential. */
+	CID = CID2;
+	L2 = true;
+	login(tok);
+	random_hashes(h, 1);
+	authorize_ok(tok, h, 1, sad);
+	hk_sam_fail_closed(W.sam);
+	expect_error(sign(tok, sad, h, 1), 503, "temporarily_unavailable",
+	    NULL);
+	CID = CID1;
+	L2 = false;
+}
+
 /* credentials/list and credentials/info with every option: the answers
  * are profile maps that the monitor can frame for the front. */
 static void
@@ -1016,6 +1038,7 @@ main(void)
 		cmocka_unit_test(test_ACT9_five_failures_lock),
 		cmocka_unit_test(test_ACT8_list_and_info_with_everything_encode),
 		cmocka_unit_test(test_OPS4_live_state_equals_replay),
+		cmocka_unit_test(test_OPS4_failed_verification_stops_signing),
 	};
 
 	if (sodium_init() < 0)
