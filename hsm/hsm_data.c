@@ -145,13 +145,12 @@ hsm_data_put(struct hsm_pool *p, const char *label, const uint8_t *v,
 	if ((r = hsm_pool_check(p)) != 0 ||
 	    (r = hsm_session_get(p, NULL, &s)) != 0)
 		return r;
-	if ((r = find_data(p, s, label, h, HSM_DATA_OBJS, &found)) != 0)
-		goto out;
-	if ((r = hsm_session_run(p, s, create_op, &cc, false, __func__)) != 0)
-		goto out;
-	for (i = 0; i < found && i < HSM_DATA_OBJS && r == 0; i++)
-		r = hsm_obj_destroy(p, s, h[i]);
-out:
+	pthread_mutex_lock(&p->objects_mu);
+	if ((r = find_data(p, s, label, h, HSM_DATA_OBJS, &found)) == 0 &&
+	    (r = hsm_session_run(p, s, create_op, &cc, false, __func__)) == 0)
+		for (i = 0; i < found && i < HSM_DATA_OBJS && r == 0; i++)
+			r = hsm_obj_destroy(p, s, h[i]);
+	pthread_mutex_unlock(&p->objects_mu);
 	hsm_session_put(p, s);
 	return r;
 }
@@ -169,9 +168,11 @@ hsm_data_delete(struct hsm_pool *p, const char *label)
 	if ((r = hsm_pool_check(p)) != 0 ||
 	    (r = hsm_session_get(p, NULL, &s)) != 0)
 		return r;
+	pthread_mutex_lock(&p->objects_mu);
 	if ((r = find_data(p, s, label, h, HSM_DATA_OBJS, &n)) == 0)
 		for (i = 0; i < n && i < HSM_DATA_OBJS && r == 0; i++)
 			r = hsm_obj_destroy(p, s, h[i]);
+	pthread_mutex_unlock(&p->objects_mu);
 	hsm_session_put(p, s);
 	return r;
 }

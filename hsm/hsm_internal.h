@@ -112,6 +112,10 @@ struct hsm_pool {
 	 * handle the module may reuse after C_DestroyObject. */
 	pthread_rwlock_t keys_rw;
 	pthread_mutex_t cache_mu;
+	/* Token objects are created and destroyed one at a time: SoftHSM
+	 * answered CKR_TEMPLATE_INCONSISTENT to a key generation that ran
+	 * while another session created a data object (seen in 16-csc). */
+	pthread_mutex_t objects_mu;
 	struct hsm_kent **buckets;
 	size_t nbuckets, nkeys;
 	uint8_t hashkey[16];

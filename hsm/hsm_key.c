@@ -992,7 +992,9 @@ hsm_key_generate(struct hsm_pool *p, enum hsm_alg alg, const char *label,
 			return r;
 		/* Not retried: a failed generation may have left objects
 		 * behind, and a second try would make a second pair. */
+		pthread_mutex_lock(&p->objects_mu);
 		r = hsm_session_run(p, s, keygen_op, &c, false, __func__);
+		pthread_mutex_unlock(&p->objects_mu);
 		if (r == 0) {
 			r = pair_finish(p, s, id, lab, alg,
 			    !(flags & HSM_KEYGEN_SESSION), c.hpub, c.hpriv,
@@ -1035,6 +1037,7 @@ hsm_key_destroy(struct hsm_pool *p, const uint8_t id[static HSM_KEYID_LEN])
 	 * (a module may hand the handle number to a new object once this
 	 * one is gone). */
 	pthread_rwlock_wrlock(&p->keys_rw);
+	pthread_mutex_lock(&p->objects_mu);
 	cache_del(p, id);
 	if ((r = hsm_session_get(p, NULL, &s)) != 0)
 		goto out;
@@ -1051,6 +1054,7 @@ hsm_key_destroy(struct hsm_pool *p, const uint8_t id[static HSM_KEYID_LEN])
 		r = HK_ENOTFOUND;
 	}
 out:
+	pthread_mutex_unlock(&p->objects_mu);
 	pthread_rwlock_unlock(&p->keys_rw);
 	if (r == 0)
 		hk_log_msg(tok == CK_TRUE ? HK_LOG_INFO : HK_LOG_DEBUG,

@@ -703,6 +703,7 @@ sync_init(struct hsm_pool *p)
 	    pthread_mutex_init(&p->qmu, &ma) == 0 &&
 	    pthread_mutex_init(&p->login_mu, NULL) == 0 &&
 	    pthread_mutex_init(&p->cache_mu, NULL) == 0 &&
+	    pthread_mutex_init(&p->objects_mu, NULL) == 0 &&
 	    pthread_cond_init(&p->free_cv, &ca) == 0 &&
 	    pthread_cond_init(&p->work_cv, &ca) == 0 &&
 	    pthread_rwlock_init(&p->keys_rw, &ra) == 0;
@@ -822,6 +823,7 @@ hsm_pool_free(struct hsm_pool *p)
 	pthread_mutex_destroy(&p->qmu);
 	pthread_mutex_destroy(&p->login_mu);
 	pthread_mutex_destroy(&p->cache_mu);
+	pthread_mutex_destroy(&p->objects_mu);
 	pthread_cond_destroy(&p->free_cv);
 	pthread_cond_destroy(&p->work_cv);
 	pthread_rwlock_destroy(&p->keys_rw);

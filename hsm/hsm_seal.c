@@ -84,7 +84,9 @@ hsm_sealkey_generate(struct hsm_pool *p, const char *label,
 	c.out = CK_INVALID_HANDLE;
 	if ((r = hsm_session_get(p, NULL, &s)) != 0)
 		return r;
+	pthread_mutex_lock(&p->objects_mu);
 	r = hsm_session_run(p, s, gen_op, &c, false, __func__);
+	pthread_mutex_unlock(&p->objects_mu);
 	hsm_session_put(p, s);
 	if (r != 0)
 		return r;

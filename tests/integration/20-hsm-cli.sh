@@ -8,6 +8,14 @@
 # errors for a missing module, a missing token, a wrong PIN and a PIN file
 # others can read. Prints TAP.
 set -u
+# flip_byte FILE OFFSET: invert every bit of one byte in place (writing a
+# fixed value would leave the file unchanged when the byte already held it).
+flip_byte() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "\\$(printf '%03o' $((b ^ 255)))" |
+		dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
 : "${BUILD:?}" "${TOP:?}"
 MODULE=${HK_HSM_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
 PIN=1234
@@ -112,7 +120,7 @@ sign_case() { # name alg scheme hash
 	fi
 	# One flipped bit in the signature and openssl refuses it.
 	cp "$d/sig" "$d/bad"
-	printf '\x01' | dd of="$d/bad" bs=1 seek=20 conv=notrunc 2>/dev/null
+	flip_byte "$d/bad" 20
 	if [ "$scheme" = ed25519 ]; then
 		check "$name: a corrupted signature is refused" bash -c "! \
 		    openssl pkeyutl -verify -pubin -inkey '$d/pub.pem' -rawin \
