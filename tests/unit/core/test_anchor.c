@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,6 +277,49 @@ test_OPS4_two_objects_resolve_to_the_larger(void **state)
 	hk_buf_release(&big);
 }
 
+struct churn {
+	volatile int stop;
+	int failures, updates;
+};
+
+static void *
+churn_main(void *arg)
+{
+	struct churn *c = arg;
+
+	while (!c->stop) {
+		if (hk_anchor_update(W.pool, W.f.l, NULL) != 0)
+			c->failures++;
+		c->updates++;
+	}
+	return NULL;
+}
+
+/* Key generation while the anchor is rewritten on other sessions: every
+ * generation and every update succeeds (token objects are made one at a
+ * time; SoftHSM once refused a generation racing a data object). */
+static void
+test_OPS4_anchor_updates_do_not_disturb_key_generation(void **state)
+{
+	struct churn c = {0, 0, 0};
+	struct hsm_keyinfo k;
+	pthread_t th;
+	int i;
+
+	(void)state;
+	assert_int_equal(pthread_create(&th, NULL, churn_main, &c), 0);
+	for (i = 0; i < 20; i++) {
+		assert_int_equal(hsm_key_generate(W.pool, HSM_ALG_EC_P256,
+				     "churn", 0, &k),
+		    0);
+		assert_int_equal(hsm_key_destroy(W.pool, k.id), 0);
+	}
+	c.stop = 1;
+	pthread_join(th, NULL);
+	assert_int_equal(c.failures, 0);
+	assert_true(c.updates > 0);
+}
+
 int
 main(void)
 {
@@ -286,6 +330,8 @@ main(void)
 		cmocka_unit_test(
 		    test_OPS4_foreign_or_tampered_anchor_is_refused),
 		cmocka_unit_test(test_OPS4_two_objects_resolve_to_the_larger),
+		cmocka_unit_test(
+		    test_OPS4_anchor_updates_do_not_disturb_key_generation),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
