@@ -68,8 +68,9 @@ rootfs() {
 		ssh=",openssh-server"
 	fi
 	log "root file system from $m (kernel ${KERNEL_PKG:-linux-image-cloud-amd64})"
-	# Two-stage: Debian's packages from the mirror, then our .deb with
-	# apt (so its Depends are checked exactly as on any Debian 12 host).
+	# Our .deb goes through apt with the rest (so its Depends are resolved
+	# exactly as on any Debian 12 host); the file-mirror-automount hook
+	# makes its path visible inside the chroot.
 	mmdebstrap --variant=minbase --mode=root --format=directory \
 	    --include="systemd,systemd-sysv,udev,dbus,libpam-systemd,systemd-timesyncd,systemd-resolved,nftables,openssl,ca-certificates,initramfs-tools,zstd,${KERNEL_PKG:-linux-image-cloud-amd64}$ssh" \
 	    --dpkgopt='path-exclude=/usr/share/doc/*' \
@@ -78,9 +79,8 @@ rootfs() {
 	    --dpkgopt='path-exclude=/usr/share/man/*' \
 	    --dpkgopt='path-exclude=/usr/share/locale/*' \
 	    --setup-hook="cp -a '$here/overlay/etc/initramfs-tools' \"\$1/etc/\"" \
-	    --customize-hook="cp '$deb' \"\$1/tmp/hanko.deb\"" \
-	    --customize-hook='chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends /tmp/hanko.deb' \
-	    --customize-hook='rm -f "$1/tmp/hanko.deb"' \
+	    --include="$deb" \
+	    --hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount \
 	    --customize-hook="HANKO_IMAGE_SSH_KEYS='${HANKO_IMAGE_SSH_KEYS:-}' '$here/customize.sh' \"\$1\" '$here/overlay'" \
 	    bookworm "$dir" \
 	    "deb $m bookworm main" \
