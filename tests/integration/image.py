@@ -231,7 +231,13 @@ def signing_flow(work, vm, tls_ca, state1, pki):
     csr, leaf = work + "/flow.csr", work + "/flow.crt"
     with open(csr, "w") as f:
         f.write(js2["csr"])
-    inter.issue(csr, leaf)
+    # Backdated by an hour: the guest reads its clock from the emulated
+    # RTC, whole seconds, so "now" on the host can be a second ahead of the
+    # guest, where a certificate from this second is not yet valid.
+    fmt = "%Y%m%d%H%M%SZ"
+    inter.issue(csr, leaf, start=time.strftime(fmt, time.gmtime(
+        time.time() - 3600)), end=time.strftime(fmt, time.gmtime(
+            time.time() + 30 * 86400)))
     pem = open(leaf).read() + open(inter.crt).read()
     st, js = A.call("PUT", "/admin/v1/credentials/%s/certificate" % cid,
                     {"chain": pem})
@@ -254,7 +260,7 @@ def signing_flow(work, vm, tls_ca, state1, pki):
     why = C.verify_sig(c.cert, C.ECDSA_SHA256, h, sig) if sig else "no sig"
     tap(why is None, "CSC signatures/signHash: the signature verifies with "
         "python3-cryptography against the certificate", why or r)
-    return c, h
+    return c, h, time.time()
 
 
 # ---- main -------------------------------------------------------------------------
@@ -375,8 +381,10 @@ def body(work, vms):
     t2 = vm.wait_ready(tls_crt)
     tap(t2 is not None, "boot 2: /readyz answers")
     note("boot 2: qemu start to /readyz %.1f s" % (t2 or -1))
+    signed_at = None
     if t2 is not None:
-        cred, h = signing_flow(work, vm, tls_crt, state1, (root, inter))
+        cred, h, signed_at = signing_flow(work, vm, tls_crt, state1,
+                                          (root, inter))
     down = vm.powerdown()
     vm.kill()
     s2 = vm.serial()
@@ -401,6 +409,9 @@ def body(work, vms):
     sigs = [e for e in ev2 if e["type"] == "signature.created"]
     tap(len(sigs) == 1, "one signature.created event for the one signature",
         [e["type"] for e in ev2])
+    if sigs and signed_at:
+        note("guest clock vs host at the signature: %+.1f s" % (
+            sigs[0]["time_ms"] / 1000 - signed_at))
     if sigs:
         rc = run(HANKO + ["ledger", "receipt", "--state", state2, "--seq",
                           str(sigs[0]["seq"])])
