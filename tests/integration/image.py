@@ -185,6 +185,20 @@ def read_state(work, qcow2, dest):
     return dest + "/hanko"
 
 
+def read_journal(work, qcow2, dest):
+    """/var/log/journal off the disk, like read_state()."""
+    raw = work + "/readback.raw"
+    run(["qemu-img", "convert", "-O", "raw", qcow2, raw], check=True)
+    pt = json.loads(run(["sfdisk", "-J", raw], check=True).stdout)
+    var = [p for p in pt["partitiontable"]["partitions"]
+           if p.get("name") == "var"][0]
+    os.makedirs(dest)
+    run(["debugfs", "-R", "rdump /log/journal %s" % dest,
+         "%s?offset=%d" % (raw, var["start"] * 512)])
+    os.unlink(raw)
+    return dest + "/journal"
+
+
 def ledger_events(state):
     out = run(HANKO + ["ledger", "show", "--state", state, "--from", "0"],
               check=True).stdout
@@ -394,6 +408,26 @@ def body(work, vms):
         "boot 2 does not provision again")
     bad = failed_units(s2)
     tap(not bad, "boot 2: no failed unit on the serial console", bad)
+
+    # The persistent journal, read on the host: both boots, nothing failed,
+    # the firewall and time sync ran.
+    jd = read_journal(work, disk, work + "/journal")
+    j = run(["journalctl", "-D", jd, "--no-pager", "-o", "short-monotonic"])
+    boots = run(["journalctl", "-D", jd, "--no-pager", "--list-boots"])
+    nboots = len([x for x in boots.stdout.splitlines() if x.strip() and
+                  not x.lstrip().startswith("IDX")])
+    tap(nboots == 2, "the persistent journal on /var holds both boots",
+        boots.stdout + boots.stderr)
+    bad = [x for x in j.stdout.splitlines() if re.search(
+        r"Failed with result|Failed to start|Dependency failed|"
+        r"code=(killed|dumped)", x)]
+    tap(not bad and j.returncode == 0, "the journal shows no failed unit "
+        "and no killed process", bad or j.stderr)
+    tap(len(re.findall(r"Finished nftables.service", j.stdout)) == 2 and
+        len(re.findall(r"Started systemd-timesyncd.service", j.stdout)) == 2,
+        "the nftables firewall was loaded and timesyncd started, at each "
+        "boot", [x for x in j.stdout.splitlines() if "nftables" in x or
+                 "timesyncd" in x][:6])
 
     state2 = read_state(work, disk, work + "/state2")
     r = run(HANKO + ["ledger", "verify", "--state", state2])
