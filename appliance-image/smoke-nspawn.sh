@@ -10,6 +10,7 @@
 set -eu
 r=$1
 tmo=${TIMEOUT:-60}
+keep_log=${LOG:+1}
 log=${LOG:-/tmp/hanko-nspawn-$$.log}
 origin="nspawn.test/hanko/smoke"
 # No systemd as PID 1 and no D-Bus on the build machine: --register=no
@@ -23,6 +24,7 @@ leader="" ok=1 start=$(date +%s)
 cleanup() {
 	kill -TERM "$np" 2>/dev/null || true
 	wait "$np" 2>/dev/null || true
+	[ -n "$keep_log" ] || rm -f "$log"
 }
 trap cleanup EXIT
 while [ $(( $(date +%s) - start )) -lt "$tmo" ] && kill -0 "$np" 2>/dev/null; do
