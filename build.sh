@@ -9,6 +9,10 @@
 #   ./build.sh bench [NAME] [ARGS]  build, then run the benchmarks, or only
 #                         build/bench/NAME (see docs/benchmarks.md)
 #   ./build.sh fuzz [S]   build the libFuzzer harnesses, run each S seconds (60)
+#   ./build.sh image      the appliance disk image into build/image (root)
+#   ./build.sh image-test build, then tests/integration/90-image.sh: build the
+#                         image, nspawn and qemu boots, a signing flow (root;
+#                         about 5 minutes on 2 cores without KVM)
 #   ./build.sh clean
 # Missing Debian packages are installed with apt-get when run as root;
 # otherwise they are named and the build stops.
@@ -21,9 +25,15 @@ softhsm2 opensc oathtool golang-go golang-golang-x-mod-dev python3-pytest
 python3-cryptography python3-msgpack python3-lmdb lmdb-utils valgrind
 openssl libclang-rt-14-dev libargon2-1"
 
+# Only for the appliance image (./build.sh image, image-test): the image
+# builder, the VM and the disk tools. The ordinary build never needs them.
+IMAGE_DEBS="mmdebstrap e2fsprogs dosfstools mtools fdisk qemu-utils
+qemu-system-x86 ovmf systemd-boot-efi systemd-container dpkg-dev curl zstd
+util-linux"
+
 deps() {
 	missing=""
-	for p in $DEBS; do
+	for p in $DEBS ${EXTRA_DEBS:-}; do
 		st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 		case "$st" in
 		*"install ok installed"*) ;;
@@ -35,7 +45,7 @@ deps() {
 		echo "build.sh: installing:$missing" >&2
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq
 		# shellcheck disable=SC2086
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${APT_EXTRA:-} $missing >&2
 	else
 		echo "build.sh: missing Debian packages:$missing" >&2
 		echo "build.sh: install them with: sudo apt-get install$missing" >&2
@@ -79,6 +89,15 @@ fuzz)
 	make -j"$jobs" fuzz
 	exec tests/fuzz/run.sh build "${1:-60}"
 	;;
+image)
+	EXTRA_DEBS=$IMAGE_DEBS APT_EXTRA=--no-install-recommends deps
+	exec appliance-image/build.sh all "${1:-build/image}"
+	;;
+image-test)
+	EXTRA_DEBS=$IMAGE_DEBS APT_EXTRA=--no-install-recommends deps
+	make -j"$jobs"
+	HK_IMAGE_TEST=1 exec tests/run.sh build integration/90-image
+	;;
 run)
 	deps
 	make -j"$jobs"
@@ -97,7 +116,7 @@ clean)
 	rm -rf build
 	;;
 *)
-	echo "usage: $0 [build|test|run|asan|valgrind|bench|fuzz [SECONDS]|clean]" >&2
+	echo "usage: $0 [build|test|run|asan|valgrind|bench|fuzz [SECONDS]|image|image-test|clean]" >&2
 	exit 2
 	;;
 esac
