@@ -393,6 +393,7 @@ hash_of(struct hk_bytes s, uint8_t out[HASH_MAX], size_t *len)
 {
 	char b64[4 * ((HASH_MAX + 2) / 3) + 1];
 	size_t i, n = s.n, hex = 0;
+	bool url = false, std = false;
 
 	for (i = 0; i < n; i++) {
 		char c = (char)s.p[i];
@@ -414,12 +415,18 @@ hash_of(struct hk_bytes s, uint8_t out[HASH_MAX], size_t *len)
 	for (i = 0; i < n; i++) {
 		char c = (char)s.p[i];
 
+		if (c == '-' || c == '_')
+			url = true;
+		else if (c == '+' || c == '/')
+			std = true;
 		if (c == '-')
 			c = '+';
 		else if (c == '_')
 			c = '/';
 		b64[i] = c;
 	}
+	if (url && std)
+		return false; /* one alphabet or the other */
 	/* Padding, when present, must be what the length needs. */
 	if (s.n != n && s.n != (n + 3) / 4 * 4)
 		return false;
