@@ -82,7 +82,14 @@ enum hk_ipc_type {
 	HK_IPC_CSC_AUTHORIZE = 55,          /* .../credentials/authorize */
 	HK_IPC_CSC_EXTEND = 56,             /* .../extendTransaction */
 	HK_IPC_CSC_SIGN_HASH = 57,          /* /csc/v2/signatures/signHash */
-	HK_IPC_TYPE_MAX = 57,
+	/* The auditor API of docs/audit-api.md (admin listener, auditor
+	 * role only, read-only). */
+	HK_IPC_AUDIT_STATUS = 60,           /* GET /audit/v1/status */
+	HK_IPC_AUDIT_EVENTS = 61,           /* GET /audit/v1/events */
+	HK_IPC_AUDIT_RECEIPT = 62,          /* GET /audit/v1/receipts/{seq} */
+	HK_IPC_AUDIT_CONSISTENCY = 63,      /* GET /audit/v1/consistency */
+	HK_IPC_AUDIT_SIGNATURES = 64,       /* GET /audit/v1/signatures */
+	HK_IPC_TYPE_MAX = 64,
 };
 
 enum {

@@ -26,6 +26,7 @@
 #include <openssl/x509v3.h>
 #include <sodium.h>
 
+#include "core/audit_api.h"
 #include "core/certcheck.h"
 #include "core/codec.h"
 #include "core/csr.h"
@@ -3196,6 +3197,18 @@ out:
 	free(more);
 }
 
+/* The auditor API (docs/audit-api.md): read-only handlers of their own
+ * file, run like every admin operation (role check, admin.request). */
+static void
+op_audit(struct hk_lc *lc, struct job *j)
+{
+	struct hk_audit_answer a = {0, &j->resp, j->reason, sizeof(j->reason),
+	    j->target, sizeof(j->target)};
+
+	hk_audit_api_run(lc->o.ledger, j->type, j->body.p, j->body.len, &a);
+	j->status = a.status;
+}
+
 static const struct {
 	uint64_t type;
 	const char *op;
@@ -3230,6 +3243,11 @@ static const struct {
 	{HK_IPC_CREDENTIAL_UNLOCK, "credentials.unlock", R_ADMIN | R_SO,
 	    op_cred_unlock},
 	{HK_IPC_CREDENTIAL_RENEW, "credentials.renew", R_ADMIN, op_cred_renew},
+	{HK_IPC_AUDIT_STATUS, "audit.status", R_AUDITOR, op_audit},
+	{HK_IPC_AUDIT_EVENTS, "audit.events", R_AUDITOR, op_audit},
+	{HK_IPC_AUDIT_RECEIPT, "audit.receipt", R_AUDITOR, op_audit},
+	{HK_IPC_AUDIT_CONSISTENCY, "audit.consistency", R_AUDITOR, op_audit},
+	{HK_IPC_AUDIT_SIGNATURES, "audit.signatures", R_AUDITOR, op_audit},
 	{HK_IPC_SIGNER_ENROLL, "enroll", 0, op_enroll},
 	{HK_IPC_SIGNER_CSR_GET, "signer.csr_get", 0, op_signer_csr_get},
 	{HK_IPC_SIGNER_CSR_CONFIRM, "signer.csr_confirm", 0,

@@ -20,3 +20,7 @@ $(BUILD)/bin/hanko: $(HANKO_OBJS) $(LIB)
 $(BUILD)/bin/hankod: $(HANKOD_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(HANKOD_OBJS) $(LIB) $(LDLIBS)
+
+# The auditor API's handlers (docs/audit-api.md), run by the executor of
+# core/lifecycle.c.
+LIB_SRCS += core/audit_api.c

@@ -843,16 +843,12 @@ conn_request(struct conn *c, size_t consumed)
 		m.ctx.authorization = (struct hk_bytes){
 		    (const uint8_t *)auth.p, auth.len};
 	if (rt->answer == NET_ROUTE_SCHEMA) {
-		/* The API routes take no query: nothing may be ignored. */
-		if (query.p != NULL) {
-			conn_consume(c, consumed);
-			conn_error(c, 400, "invalid_request",
-			    "this resource takes no query", NULL);
-			return;
-		}
+		/* The API routes take no query, but the ones that read their
+		 * parameters from it (NET_ROUTE_QUERY, strictly): nothing may
+		 * be ignored. */
 		hbody = net_http_request_body(c->req, &hlen);
-		if ((r = net_route_request(rt, path.p, path.len, hbody, hlen,
-			 &body, &je)) != 0) {
+		if ((r = net_route_request_query(rt, path.p, path.len,
+			 query.p, query.len, hbody, hlen, &body, &je)) != 0) {
 			hk_buf_release(&body);
 			conn_consume(c, consumed);
 			if (r == HK_ENOMEM)

@@ -23,6 +23,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "core/codec.h"
 #include "net/route.h"
 
 /* Bounds of the response text fields (requests have their own), and of
@@ -30,6 +31,9 @@
 #define RESP_STR_MAX 4096
 #define RESP_PEM_MAX 65536
 #define RESP_BIN_MAX 65536
+/* A receipt (an event of up to 64 KiB in Base64 plus a proof) and one
+ * event as JSON (bin values in hex) fit in this. */
+#define RESP_TEXT_MAX (256 * 1024)
 
 /* ---- the table ---------------------------------------------------------- */
 
@@ -54,6 +58,11 @@
 #define Q_UINT(k, n, lo, hi) \
 	{.name = n, .key = k, .type = NET_ROUTE_UINT, .required = true, \
 	    .min = lo, .max = hi}
+/* Optional fields (the query parameters of docs/audit-api.md). */
+#define Q_UINT_OPT(k, n, lo, hi) \
+	{.name = n, .key = k, .type = NET_ROUTE_UINT, .min = lo, .max = hi}
+#define Q_STR_OPT(k, n, lo, hi) \
+	{.name = n, .key = k, .type = NET_ROUTE_STR, .min = lo, .max = hi}
 #define Q_PATH(k, n, shape) \
 	{.name = n, .key = k, .type = NET_ROUTE_STR, .src = NET_ROUTE_PATH, \
 	    .required = true, .id = shape}
@@ -106,6 +115,13 @@
 	    .max = RESP_BIN_MAX}
 #define O_BINLIST(k, n) \
 	{.name = n, .key = k, .type = NET_ROUTE_BINLIST, .max = RESP_BIN_MAX}
+/* A long text (a receipt, a proof) and a list of JSON objects' texts. */
+#define R_TEXT(k, n) \
+	{.name = n, .key = k, .type = NET_ROUTE_STR, .required = true, \
+	    .max = RESP_TEXT_MAX}
+#define R_JSONLIST(k, n) \
+	{.name = n, .key = k, .type = NET_ROUTE_JSONLIST, .required = true, \
+	    .max = RESP_TEXT_MAX}
 #define R_UINTLIST(k, n) \
 	{.name = n, .key = k, .type = NET_ROUTE_UINTLIST, .required = true}
 
@@ -230,6 +246,28 @@ static const struct net_route_field q_signer_destroy[] = {
     Q_SECRET(3, "pin", 1, 128),
     Q_SECRET_OPT(4, "otp", 1, 16),
     Q_STR(5, "reason", 1, 256),
+};
+
+/* Auditor request schemas (docs/audit-api.md): from the query. */
+static const struct net_route_field q_audit_events[] = {
+    Q_UINT_OPT(1, "from", 0, 0),
+    Q_UINT_OPT(2, "limit", 1, 500),
+    Q_STR_OPT(3, "type", 1, 64),
+    Q_STR_OPT(4, "signer", 1, 64),
+    Q_STR_OPT(5, "credential", 1, 64),
+    Q_UINT_OPT(6, "since", 0, 0),
+    Q_UINT_OPT(7, "until", 0, 0),
+};
+static const struct net_route_field q_audit_receipt[] = {
+    Q_PATH(1, "seq", NET_ROUTE_SEQ),
+};
+static const struct net_route_field q_audit_consistency[] = {
+    Q_UINT(1, "old", 1, 0),
+    Q_UINT_OPT(2, "new", 1, 0),
+};
+static const struct net_route_field q_audit_signatures[] = {
+    Q_STR(1, "hash", 1, 256),
+    Q_UINT_OPT(2, "from", 0, 0),
 };
 
 /* CSC request schemas (docs/csc-api.md "Request and response maps"). */
@@ -400,6 +438,30 @@ static const struct net_route_field r_nonce[] = {
     R_UINT(2, "expires_in"),
 };
 
+/* Auditor response schemas. */
+static const struct net_route_field r_audit_status[] = {
+    R_STR(1, "origin"),
+    R_UINT(2, "size"),
+    R_STR(3, "checkpoint"),
+    R_STR(4, "vkey"),
+};
+static const struct net_route_field r_audit_events[] = {
+    R_JSONLIST(1, "events"),
+    R_UINT(2, "next"),
+    R_UINT(3, "size"),
+};
+static const struct net_route_field r_audit_receipt[] = {
+    R_TEXT(1, "receipt"),
+};
+static const struct net_route_field r_audit_consistency[] = {
+    R_TEXT(1, "proof"),
+};
+static const struct net_route_field r_audit_signatures[] = {
+    R_JSONLIST(1, "signatures"),
+    R_UINT(2, "next"),
+    R_UINT(3, "size"),
+};
+
 /* CSC response schemas. */
 static const struct net_route_field r_csc_algos[] = {
     R_STRLIST(1, "algos"),
@@ -493,6 +555,8 @@ static const struct net_route_field r_csc_sign_hash[] = {
 #define S "/signer/v1"
 #define CRED "/credentials/{credential_id}"
 #define CSC_V2 "/csc/v2"
+#define AU "/audit/v1"
+#define QUERY NET_ROUTE_QUERY
 #define CSC NET_ROUTE_CSC
 #define CSC_LOGIN \
 	(NET_ROUTE_CSC | NET_ROUTE_FORWARD_AUTH | NET_ROUTE_BASIC | \
@@ -556,6 +620,17 @@ static const struct net_route routes[] = {
 	REQ(q_credential), RESP(r_approval), 0},
     {NET_HTTP_POST, A CRED "/renew", ADM, HK_IPC_CREDENTIAL_RENEW, 0, 0,
 	REQ(q_credential), RESP(r_key), 0},
+
+    {NET_HTTP_GET, AU "/status", ADM, HK_IPC_AUDIT_STATUS, QUERY, 0, NOREQ,
+	RESP(r_audit_status), 200},
+    {NET_HTTP_GET, AU "/events", ADM, HK_IPC_AUDIT_EVENTS, QUERY, 0,
+	REQ(q_audit_events), RESP(r_audit_events), 200},
+    {NET_HTTP_GET, AU "/receipts/{seq}", ADM, HK_IPC_AUDIT_RECEIPT, QUERY, 0,
+	REQ(q_audit_receipt), RESP(r_audit_receipt), 200},
+    {NET_HTTP_GET, AU "/consistency", ADM, HK_IPC_AUDIT_CONSISTENCY, QUERY,
+	0, REQ(q_audit_consistency), RESP(r_audit_consistency), 200},
+    {NET_HTTP_GET, AU "/signatures", ADM, HK_IPC_AUDIT_SIGNATURES, QUERY, 0,
+	REQ(q_audit_signatures), RESP(r_audit_signatures), 200},
 
     {NET_HTTP_POST, S "/enroll", SIGN, HK_IPC_SIGNER_ENROLL, 0, 0,
 	REQ(q_enroll), RESP(r_enroll), 0},
@@ -707,6 +782,20 @@ lower_hex(const char *p, size_t n)
 	return true;
 }
 
+/* decimal_shape(s): 1 to 19 ASCII digits, no leading zero but "0". */
+static bool
+decimal_shape(struct net_http_str s)
+{
+	size_t i;
+
+	if (s.len == 0 || s.len > 19 || (s.len > 1 && s.p[0] == '0'))
+		return false;
+	for (i = 0; i < s.len; i++)
+		if (s.p[i] < '0' || s.p[i] > '9')
+			return false;
+	return true;
+}
+
 /* id_ok(shape, s): does the path segment ${s} have ${shape}? */
 static bool
 id_ok(enum net_route_id shape, struct net_http_str s)
@@ -716,6 +805,7 @@ id_ok(enum net_route_id shape, struct net_http_str s)
 	switch (shape) {
 	case NET_ROUTE_ANY: return true;
 	case NET_ROUTE_FINGERPRINT: return s.len == 64 && lower_hex(s.p, 64);
+	case NET_ROUTE_SEQ: return decimal_shape(s);
 	case NET_ROUTE_SIGNER_ID: prefix = "s-"; break;
 	case NET_ROUTE_CREDENTIAL_ID: prefix = "c-"; break;
 	case NET_ROUTE_APPROVAL_ID: prefix = "a-"; break;
@@ -737,6 +827,8 @@ id_shape(enum net_route_id shape)
 		return "\"a-\" followed by 16 lowercase hex digits";
 	case NET_ROUTE_FINGERPRINT:
 		return "64 lowercase hex digits (a SHA-256 fingerprint)";
+	case NET_ROUTE_SEQ:
+		return "a decimal number without leading zeros";
 	default: return "well formed";
 	}
 }
@@ -784,8 +876,10 @@ json_type_of(enum net_route_type t)
 	case NET_ROUTE_STRLIST:
 	case NET_ROUTE_BINLIST:
 	case NET_ROUTE_UINTLIST:
+	case NET_ROUTE_JSONLIST:
 	case NET_ROUTE_STRLISTLIST: return NET_JSON_ARRAY;
-	case NET_ROUTE_MAP: return NET_JSON_OBJECT;
+	case NET_ROUTE_MAP:
+	case NET_ROUTE_JSON: return NET_JSON_OBJECT;
 	default: return NET_JSON_STRING;
 	}
 }
@@ -1120,6 +1214,8 @@ put_value(struct req *x, const struct net_route_field *f, json_t *v,
 	case NET_ROUTE_STRLIST:
 	case NET_ROUTE_UINTLIST:
 	case NET_ROUTE_STRLISTLIST:
+	case NET_ROUTE_JSON:
+	case NET_ROUTE_JSONLIST:
 		break;
 	}
 	abort(); /* a response-only type in a request schema: the table */
@@ -1197,6 +1293,30 @@ put_map(struct req *x, const struct net_route_field *fs, size_t n,
 	return 0;
 }
 
+/* request_map(x, obj, out): the map of x->rt's schema from the JSON object
+ * ${obj} (NULL: none), appended to ${out}. */
+static int
+request_map(struct req *x, json_t *obj, struct hk_buf *out)
+{
+	struct hk_buf map = HK_BUF_INIT;
+	struct hk_mpk_writer w;
+	int r;
+
+	hk_mpk_writer_init(&w, &map);
+	if ((r = put_map(x, x->rt->req, x->rt->nreq, obj, &w)) != 0)
+		goto out;
+	if ((r = hk_mpk_writer_status(&w)) != 0) {
+		if (r == HK_EINVAL)
+			why(x->e, x->csc ? "Invalid parameter: text is not UTF-8" :
+					   "request text is not UTF-8");
+		goto out;
+	}
+	r = hk_buf_put(out, map.p, map.len);
+out:
+	hk_buf_release(&map); /* wiped: it may hold a PIN */
+	return r;
+}
+
 /** net_route_request(rt, path, len, body, blen, out, e): JSON -> map. */
 int
 net_route_request(const struct net_route *rt, const char *path, size_t len,
@@ -1205,12 +1325,13 @@ net_route_request(const struct net_route *rt, const char *path, size_t len,
 {
 	struct req x = {rt, path, len, (rt->flags & NET_ROUTE_CSC) != 0, e,
 	    HK_BUF_INIT};
-	struct hk_buf map = HK_BUF_INIT;
-	struct hk_mpk_writer w;
 	json_t *obj = NULL, *uid;
 	size_t i, nbody = 0;
 	int r;
 
+	if ((rt->flags & NET_ROUTE_QUERY) != 0)
+		return net_route_request_query(rt, path, len, NULL, 0, body,
+		    blen, out, e);
 	for (i = 0; i < rt->nreq; i++)
 		if (rt->req[i].src == NET_ROUTE_BODY)
 			nbody++;
@@ -1229,20 +1350,204 @@ net_route_request(const struct net_route *rt, const char *path, size_t len,
 		r = HK_EINVAL;
 		goto out;
 	}
-	hk_mpk_writer_init(&w, &map);
-	if ((r = put_map(&x, rt->req, rt->nreq, obj, &w)) != 0)
-		goto out;
-	if ((r = hk_mpk_writer_status(&w)) != 0) {
-		if (r == HK_EINVAL)
-			why(e, x.csc ? "Invalid parameter: text is not UTF-8" :
-				       "request text is not UTF-8");
-		goto out;
-	}
-	r = hk_buf_put(out, map.p, map.len);
+	r = request_map(&x, obj, out);
 out:
 	json_decref(obj);
 	hk_buf_release(&x.scratch);
-	hk_buf_release(&map); /* wiped: it may hold a PIN */
+	return r;
+}
+
+/* ---- queries ------------------------------------------------------------- */
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* form_decode(s, n, out): ${s}[0..n) with "+" as a space and "%XX" as a
+ * byte, into ${out} (reset first). HK_EINVAL for a bad escape or a NUL. */
+static int
+form_decode(const char *s, size_t n, struct hk_buf *out)
+{
+	size_t i;
+	uint8_t c;
+	int r;
+
+	hk_buf_reset(out);
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%') {
+			if (i + 2 >= n || hexval(s[i + 1]) < 0 ||
+			    hexval(s[i + 2]) < 0)
+				return HK_EINVAL;
+			c = (uint8_t)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+			i += 2;
+		} else {
+			c = s[i] == '+' ? ' ' : (uint8_t)s[i];
+		}
+		if (c == 0)
+			return HK_EINVAL;
+		if ((r = hk_buf_put(out, &c, 1)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* query_field(rt, name, n): the body field of ${rt} named ${name}[0..n). */
+static const struct net_route_field *
+query_field(const struct net_route *rt, const uint8_t *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < rt->nreq; i++)
+		if (rt->req[i].src == NET_ROUTE_BODY &&
+		    strlen(rt->req[i].name) == n &&
+		    memcmp(rt->req[i].name, name, n) == 0)
+			return &rt->req[i];
+	return NULL;
+}
+
+/* query_uint(v, out): 1 to 19 ASCII digits, at most INT64_MAX. */
+static bool
+query_uint(const struct hk_buf *v, uint64_t *out)
+{
+	uint64_t u = 0;
+	size_t i;
+
+	if (v->len == 0 || v->len > 19)
+		return false;
+	for (i = 0; i < v->len; i++) {
+		if (v->p[i] < '0' || v->p[i] > '9')
+			return false;
+		u = u * 10 + (uint64_t)(v->p[i] - '0');
+	}
+	if (u > (uint64_t)INT64_MAX)
+		return false;
+	*out = u;
+	return true;
+}
+
+/*
+ * query_object(x, q, qn, obj): the query ${q}[0..qn) as a JSON object of
+ * the route's body fields (docs/audit-api.md "Queries"), values typed by
+ * the schema. Refusals never quote the client's text: they name a field
+ * of the table or nothing.
+ */
+static int
+query_object(struct req *x, const char *q, size_t qn, json_t *obj)
+{
+	struct hk_buf name = HK_BUF_INIT, val = HK_BUF_INIT;
+	const struct net_route_field *f;
+	const char *eq;
+	size_t pos = 0, end, pl;
+	uint64_t u;
+	json_t *v;
+	int r = HK_EINVAL;
+
+	while (qn > 0 && pos <= qn) {
+		for (end = pos; end < qn && q[end] != '&'; end++)
+			;
+		pl = end - pos;
+		if (pl == 0) {
+			why(x->e, "empty query parameter");
+			goto out;
+		}
+		if ((eq = memchr(q + pos, '=', pl)) == NULL) {
+			why(x->e, "query parameter without \"=\"");
+			goto out;
+		}
+		if (eq == q + pos) {
+			why(x->e, "query parameter without a name");
+			goto out;
+		}
+		if ((r = form_decode(q + pos, (size_t)(eq - (q + pos)),
+			 &name)) != 0 ||
+		    (r = form_decode(eq + 1, (size_t)(q + end - eq - 1),
+			 &val)) != 0) {
+			if (r == HK_EINVAL)
+				why(x->e, "malformed percent-encoding (or a "
+					  "NUL) in the query");
+			goto out;
+		}
+		r = HK_EINVAL;
+		if ((f = query_field(x->rt, name.p, name.len)) == NULL) {
+			why(x->e, "unknown query parameter");
+			goto out;
+		}
+		if (json_object_get(obj, f->name) != NULL) {
+			why(x->e, "query parameter \"%s\" appears more than "
+				  "once", f->name);
+			goto out;
+		}
+		if (f->type == NET_ROUTE_UINT) {
+			if (!query_uint(&val, &u)) {
+				why(x->e, "query parameter \"%s\" must be a "
+					  "decimal integer",
+				    f->name);
+				goto out;
+			}
+			v = json_integer((json_int_t)u);
+		} else {
+			if (!hk_utf8_valid(val.p, val.len)) {
+				why(x->e, "query text is not UTF-8");
+				goto out;
+			}
+			v = json_stringn(val.len > 0 ? (const char *)val.p :
+						       "",
+			    val.len);
+		}
+		if (v == NULL || json_object_set_new(obj, f->name, v) != 0) {
+			r = HK_ENOMEM;
+			goto out;
+		}
+		pos = end + 1;
+		if (end == qn)
+			break;
+		if (pos == qn) {
+			why(x->e, "empty query parameter");
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	hk_buf_release(&name);
+	hk_buf_release(&val);
+	return r;
+}
+
+/** net_route_request_query(...): query (and path) -> map. */
+int
+net_route_request_query(const struct net_route *rt, const char *path,
+    size_t len, const char *query, size_t qlen, const uint8_t *body,
+    size_t blen, struct hk_buf *out, struct net_json_error *e)
+{
+	struct req x = {rt, path, len, false, e, HK_BUF_INIT};
+	json_t *obj;
+	int r;
+
+	if ((rt->flags & NET_ROUTE_QUERY) == 0) {
+		if (query != NULL) {
+			why(e, "this resource takes no query");
+			return HK_EINVAL;
+		}
+		return net_route_request(rt, path, len, body, blen, out, e);
+	}
+	if (blen > 0) {
+		why(e, "this resource takes no body");
+		return HK_EINVAL;
+	}
+	if ((obj = json_object()) == NULL)
+		return HK_ENOMEM;
+	if (query == NULL || (r = query_object(&x, query, qlen, obj)) == 0)
+		r = request_map(&x, obj, out);
+	json_decref(obj);
+	hk_buf_release(&x.scratch);
 	return r;
 }
 
@@ -1428,6 +1733,7 @@ item_field(const struct net_route_field *f)
 	case NET_ROUTE_BINLIST: it.type = NET_ROUTE_BIN; break;
 	case NET_ROUTE_UINTLIST: it.type = NET_ROUTE_UINT; break;
 	case NET_ROUTE_STRLISTLIST: it.type = NET_ROUTE_STRLIST; break;
+	case NET_ROUTE_JSONLIST: it.type = NET_ROUTE_JSON; break;
 	default: abort();
 	}
 	return it;
@@ -1499,6 +1805,27 @@ value_to_json(struct hk_mpk_reader *r, const struct net_route_field *f,
 		}
 		*out = json_boolean(b);
 		return 0;
+	case NET_ROUTE_JSON:
+		/* One JSON object's text (an event as `hanko ledger show`
+		 * prints it): parsed strictly, embedded as the object. */
+		if (kind != HK_MPK_STR || hk_mpk_get_str(r, &s) != 0) {
+			*why_out = "a JSON field of the answer is not a str";
+			return HK_EPROTO;
+		}
+		if (f->max != 0 && s.n > f->max) {
+			*why_out = "a JSON field of the answer is too long";
+			return HK_EPROTO;
+		}
+		if ((*out = json_loadb((const char *)s.p, s.n,
+			 JSON_REJECT_DUPLICATES, NULL)) == NULL ||
+		    !json_is_object(*out)) {
+			json_decref(*out);
+			*out = NULL;
+			*why_out = "a JSON field of the answer is not one JSON "
+				   "object";
+			return HK_EPROTO;
+		}
+		return 0;
 	case NET_ROUTE_MAP:
 		if ((*out = json_object()) == NULL)
 			return HK_ENOMEM;
@@ -1513,6 +1840,7 @@ value_to_json(struct hk_mpk_reader *r, const struct net_route_field *f,
 	case NET_ROUTE_BINLIST:
 	case NET_ROUTE_UINTLIST:
 	case NET_ROUTE_STRLISTLIST:
+	case NET_ROUTE_JSONLIST:
 		break;
 	}
 	if (kind != HK_MPK_ARRAY || hk_mpk_get_array(r, &cnt) != 0) {

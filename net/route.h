@@ -66,6 +66,9 @@ enum net_route_type {
 	NET_ROUTE_BINLIST = 10, /* an array of bin; JSON: of Base64 strings */
 	NET_ROUTE_UINTLIST = 11, /* an array of uint (responses) */
 	NET_ROUTE_STRLISTLIST = 12, /* an array of arrays of str (responses) */
+	NET_ROUTE_JSON = 13,     /* a str holding one JSON object's text
+				  * (responses); JSON: that object */
+	NET_ROUTE_JSONLIST = 14, /* an array of NET_ROUTE_JSON (responses) */
 };
 
 /* Where a request field comes from. */
@@ -82,6 +85,7 @@ enum net_route_id {
 	NET_ROUTE_CREDENTIAL_ID = 2, /* "c-" + 16 lowercase hex */
 	NET_ROUTE_APPROVAL_ID = 3,   /* "a-" + 16 lowercase hex */
 	NET_ROUTE_FINGERPRINT = 4,   /* 64 lowercase hex */
+	NET_ROUTE_SEQ = 5,           /* 1-19 decimal digits, no leading 0 */
 };
 
 /*
@@ -131,6 +135,9 @@ enum net_route_answer {
 #define NET_ROUTE_NEED_BASIC 8u   /* Authorization must be "Basic <b64>" */
 #define NET_ROUTE_NEED_BEARER 16u /* Authorization must be "Bearer <t>";
 				   * 401 gets WWW-Authenticate: Bearer */
+#define NET_ROUTE_QUERY 32u       /* the body fields come from the query
+				   * string (docs/audit-api.md "Queries");
+				   * no body */
 
 struct net_route {
 	enum net_http_method method;
@@ -225,6 +232,24 @@ const char *net_route_challenge(const struct net_route *rt);
 HK_MUST_CHECK int net_route_request(const struct net_route *rt,
     const char *path, size_t len, const uint8_t *body, size_t blen,
     struct hk_buf *out, struct net_json_error *e);
+
+/**
+ * net_route_request_query(rt, path, len, query, qlen, body, blen, out, e):
+ * net_route_request with the target's query ${query}[0..qlen) (NULL: the
+ * target had no "?"). A route without NET_ROUTE_QUERY refuses any query
+ * ("this resource takes no query"). A NET_ROUTE_QUERY route takes no body
+ * and reads its body fields from the query instead, strictly
+ * (docs/audit-api.md "Queries"): "&"-separated name=value pairs, "+" a
+ * space and "%XX" a byte; a pair without "=", an empty pair or name, a
+ * bad escape, a NUL, an unknown or duplicate name, or a uint field that is
+ * not 1 to 19 ASCII digits is HK_EINVAL with ${e} set (never quoting the
+ * client's text); then exactly as JSON fields: bounds, required fields,
+ * UTF-8. Any thread.
+ */
+HK_MUST_CHECK int net_route_request_query(const struct net_route *rt,
+    const char *path, size_t len, const char *query, size_t qlen,
+    const uint8_t *body, size_t blen, struct hk_buf *out,
+    struct net_json_error *e);
 
 /**
  * net_route_response(rt, status, body, out, why): translate the core's

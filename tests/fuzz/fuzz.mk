@@ -18,8 +18,10 @@ FUZZ_EVENT_SRCS := tests/fuzz/fuzz_event.c core/event.c core/mpk.c \
 FUZZ_JSON_SRCS := tests/fuzz/fuzz_json.c net/json.c
 FUZZ_IPC_SRCS := tests/fuzz/fuzz_ipc.c core/ipc.c core/mpk.c core/codec.c \
 	core/buf.c core/err.c
+FUZZ_QUERY_SRCS := tests/fuzz/fuzz_query.c net/route.c net/json.c \
+	net/http.c core/mpk.c core/codec.c core/buf.c core/err.c
 FUZZ_BINS := $(BUILD)/fuzz/fuzz_http $(BUILD)/fuzz/fuzz_event \
-	$(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_ipc
+	$(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_ipc $(BUILD)/fuzz/fuzz_query
 
 fuzz: $(FUZZ_BINS)
 
@@ -37,6 +39,9 @@ $(BUILD)/fuzz/fuzz_json: $(FUZZ_JSON_SRCS:%.c=$(FUZZ_OBJ)/%.o)
 	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/fuzz/fuzz_ipc: $(FUZZ_IPC_SRCS:%.c=$(FUZZ_OBJ)/%.o)
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/fuzz_query: $(FUZZ_QUERY_SRCS:%.c=$(FUZZ_OBJ)/%.o)
 	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 .PHONY: fuzz

@@ -12,7 +12,7 @@ build=${1:-build}
 secs=${2:-60}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 case "$build" in /*) ;; *) build="$top/$build" ;; esac
-names="http event json ipc"
+names="http event json ipc query"
 case "$secs" in
 '' | *[!0-9]* | 0)
 	echo "usage: $0 BUILD_DIR [SECONDS > 0]" >&2

@@ -964,6 +964,12 @@ static const struct {
 	{HK_IPC_CREDENTIAL_DESTROY, "credentials.destroy", RA},
 	{HK_IPC_CREDENTIAL_UNLOCK, "credentials.unlock", RA | RS},
 	{HK_IPC_CREDENTIAL_RENEW, "credentials.renew", RA},
+	/* docs/audit-api.md: the auditor only. */
+	{HK_IPC_AUDIT_STATUS, "audit.status", RU},
+	{HK_IPC_AUDIT_EVENTS, "audit.events", RU},
+	{HK_IPC_AUDIT_RECEIPT, "audit.receipt", RU},
+	{HK_IPC_AUDIT_CONSISTENCY, "audit.consistency", RU},
+	{HK_IPC_AUDIT_SIGNATURES, "audit.signatures", RU},
 };
 #define NROLE (sizeof(role_table) / sizeof(role_table[0]))
 
@@ -2150,7 +2156,9 @@ test_ACT3_malformed_bodies_are_refused_without_effect(void **state)
 		unsigned bad = role_table[i].type == HK_IPC_SIGNER_GET ? 404 :
 									 400;
 
-		if (!fields)
+		/* The auditor's views check their maps in
+		 * core/audit_api.c: tests/unit/core/test_audit_api.c. */
+		if (!fields || (role_table[i].roles & RU) != 0)
 			continue;
 		CASE(role_table[i].type, who, raw(t, not_a_map,
 		    sizeof(not_a_map)), bad);
@@ -2307,6 +2315,151 @@ test_ACT3_malformed_bodies_are_refused_without_effect(void **state)
 	assert_int_equal(cred(t, &s).state, HK_CRED_ACTIVE);
 }
 
+/* auditor_refused(t, type, op, body): the auditor's well-formed request
+ * ${type} is refused with 403 and changes nothing but its admin.request
+ * record (OPS-6). */
+static void
+auditor_refused(struct t *t, uint64_t type, const char *op,
+    const struct hk_buf *body)
+{
+	uint8_t before[32], after[32];
+	struct hk_buf copy = HK_BUF_INIT;
+	uint64_t mark = nev(t);
+
+	print_message("# auditor asks %s\n", op);
+	digest(t, before);
+	assert_int_equal(hk_buf_put(&copy, body->p, body->len), 0);
+	assert_int_equal(ADMIN(t, type, AUD, &copy), 403);
+	expect(t, 403, "forbidden");
+	assert_int_equal(nev(t), mark + 1);
+	check_admin_record(t, mark, AUD, op, 403);
+	digest(t, after);
+	assert_memory_equal(before, after, 32);
+	hk_buf_release(&copy);
+}
+
+/*
+ * OPS-6 and the auditor API's "read-only by construction"
+ * (docs/audit-api.md): an auditor identity is refused every admin
+ * operation that changes state, each sent well formed (the same request
+ * by a role that may do it then succeeds, shown for several), and nothing
+ * changes but the admin.request record; the auditor's own views answer,
+ * are recorded too and change no state.
+ */
+static void
+test_OPS6_auditor_changes_nothing(void **state)
+{
+	static char chain[8192];
+	struct t *t = *state;
+	struct signer s, s2;
+	uint8_t before[32], after[32];
+	char approval[HK_STATE_ID_MAX], seq[24];
+	uint64_t mark;
+
+	t_add_user(t, AUD, "auditor");
+	sg_active(t, &s, 1);
+	sg_new(t, &s2, 1);
+	/* A pending approval the auditor might try to decide. */
+	assert_int_equal(ADMIN(t, HK_IPC_USERS_ADD, ADM,
+			     B(t, "ss", 1, t->u[OPR].pem, 2, "operator")),
+	    200);
+	ans_str(t, 1, approval, sizeof(approval));
+	cert_pem(t->ca.cert, chain, sizeof(chain));
+
+	auditor_refused(t, HK_IPC_USERS_ADD, "users.add",
+	    B(t, "ss", 1, t->u[STRANGER].pem, 2, "auditor"));
+	auditor_refused(t, HK_IPC_USERS_REMOVE, "users.remove",
+	    B(t, "s", 1, t->u[SO].hex));
+	auditor_refused(t, HK_IPC_APPROVAL_DECIDE, "approvals.decide",
+	    B(t, "ss", 1, approval, 2, "approve"));
+	auditor_refused(t, HK_IPC_APPROVAL_DECIDE, "approvals.decide",
+	    B(t, "ss", 1, approval, 2, "reject"));
+	auditor_refused(t, HK_IPC_SIGNER_REGISTER, "signers.register",
+	    B(t, "sssss", 1, "natural", 2, NAME, 3, ORG, 4, EMAIL, 5, PROOF));
+	auditor_refused(t, HK_IPC_SIGNER_ERASE, "signers.erase",
+	    B(t, "ss", 1, s2.sid, 2, "request of the signer"));
+	auditor_refused(t, HK_IPC_CREDENTIAL_CREATE, "credentials.create",
+	    B(t, "ssu", 1, s.sid, 2, "p256", 3, 1));
+	auditor_refused(t, HK_IPC_CREDENTIAL_KEY, "credentials.key",
+	    B(t, "s", 1, s2.cid));
+	auditor_refused(t, HK_IPC_CREDENTIAL_CSR, "credentials.csr",
+	    B(t, "s", 1, s.cid));
+	auditor_refused(t, HK_IPC_CREDENTIAL_CERTIFICATE,
+	    "credentials.certificate", B(t, "ss", 1, s.cid, 2, chain));
+	auditor_refused(t, HK_IPC_CREDENTIAL_SUSPEND, "credentials.suspend",
+	    B(t, "ss", 1, s.cid, 2, "lost token"));
+	auditor_refused(t, HK_IPC_CREDENTIAL_RESUME, "credentials.resume",
+	    B(t, "s", 1, s.cid));
+	auditor_refused(t, HK_IPC_CREDENTIAL_DESTROY, "credentials.destroy",
+	    B(t, "ss", 1, s.cid, 2, "revocation"));
+	auditor_refused(t, HK_IPC_CREDENTIAL_UNLOCK, "credentials.unlock",
+	    B(t, "s", 1, s.cid));
+	auditor_refused(t, HK_IPC_CREDENTIAL_RENEW, "credentials.renew",
+	    B(t, "s", 1, s.cid));
+	/* Signer operations do not exist on the admin listener: 404 for
+	 * anyone there, nothing recorded, nothing changed. */
+	mark = nev(t);
+	digest(t, before);
+	assert_int_equal(ADMIN(t, HK_IPC_SIGNER_SUSPEND, AUD,
+			     B(t, "sss", 1, s.cid, 2, "n", 3, PIN)),
+	    404);
+	assert_int_equal(nev(t), mark);
+	digest(t, after);
+	assert_memory_equal(before, after, 32);
+
+	/* The same bodies were well formed: the roles that may, can. */
+	assert_int_equal(ADMIN(t, HK_IPC_CREDENTIAL_SUSPEND, ADM,
+			     B(t, "ss", 1, s.cid, 2, "lost token")),
+	    200);
+	assert_int_equal(cred(t, &s).state, HK_CRED_SUSPENDED);
+	assert_int_equal(ADMIN(t, HK_IPC_CREDENTIAL_RESUME, ADM,
+			     B(t, "s", 1, s.cid)),
+	    200);
+	assert_int_equal(ADMIN(t, HK_IPC_CREDENTIAL_KEY, ADM,
+			     B(t, "s", 1, s2.cid)),
+	    200);
+	assert_int_equal(ADMIN(t, HK_IPC_APPROVAL_DECIDE, SO,
+			     B(t, "ss", 1, approval, 2, "reject")),
+	    200);
+
+	/* The auditor's views: allowed, recorded, no state change. */
+	snprintf(seq, sizeof(seq), "%d", 3);
+	mark = nev(t);
+	digest(t, before);
+	assert_int_equal(ADMIN(t, HK_IPC_AUDIT_STATUS, AUD, NULL), 200);
+	assert_int_equal(ans_uint(t, 2), mark);
+	check_admin_record(t, mark, AUD, "audit.status", 200);
+	assert_int_equal(ADMIN(t, HK_IPC_AUDIT_EVENTS, AUD,
+			     B(t, "uu", 1, 0, 2, 2)),
+	    200);
+	assert_int_equal(ans_uint(t, 2), 2);
+	check_admin_record(t, mark + 1, AUD, "audit.events", 200);
+	assert_int_equal(ADMIN(t, HK_IPC_AUDIT_RECEIPT, AUD,
+			     B(t, "s", 1, seq)),
+	    200);
+	check_admin_record(t, mark + 2, AUD, "audit.receipt", 200);
+	assert_int_equal(ADMIN(t, HK_IPC_AUDIT_CONSISTENCY, AUD,
+			     B(t, "u", 1, 2)),
+	    200);
+	check_admin_record(t, mark + 3, AUD, "audit.consistency", 200);
+	assert_int_equal(ADMIN(t, HK_IPC_AUDIT_SIGNATURES, AUD,
+			     B(t, "s", 1, "00ff")),
+	    200);
+	check_admin_record(t, mark + 4, AUD, "audit.signatures", 200);
+	/* A bad view request: 400, recorded as refused. */
+	assert_int_equal(ADMIN(t, HK_IPC_AUDIT_EVENTS, AUD,
+			     B(t, "u", 2, 0)),
+	    400);
+	expect(t, 400, "invalid_request");
+	check_admin_record(t, mark + 5, AUD, "audit.events", 400);
+	assert_int_equal(nev(t), mark + 6);
+	digest(t, after);
+	assert_memory_equal(before, after, 32);
+	/* Every other role is refused the views. */
+	assert_int_equal(ADMIN(t, HK_IPC_AUDIT_STATUS, ADM, NULL), 403);
+	assert_int_equal(ADMIN(t, HK_IPC_AUDIT_EVENTS, SO, NULL), 403);
+}
+
 int
 main(void)
 {
@@ -2358,6 +2511,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_ACT3_malformed_bodies_are_refused_without_effect, setup,
 		teardown),
+	    cmocka_unit_test_setup_teardown(test_OPS6_auditor_changes_nothing,
+		setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

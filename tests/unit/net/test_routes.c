@@ -93,6 +93,12 @@ static const struct {
     {NET_HTTP_POST, "/csc/v2/credentials/extendTransaction",
 	NET_ROUTE_SIGNING, 56},
     {NET_HTTP_POST, "/csc/v2/signatures/signHash", NET_ROUTE_SIGNING, 57},
+    /* docs/audit-api.md "Routes". */
+    {NET_HTTP_GET, "/audit/v1/status", NET_ROUTE_ADMIN, 60},
+    {NET_HTTP_GET, "/audit/v1/events", NET_ROUTE_ADMIN, 61},
+    {NET_HTTP_GET, "/audit/v1/receipts/0", NET_ROUTE_ADMIN, 62},
+    {NET_HTTP_GET, "/audit/v1/consistency", NET_ROUTE_ADMIN, 63},
+    {NET_HTTP_GET, "/audit/v1/signatures", NET_ROUTE_ADMIN, 64},
 };
 
 static const struct net_route *
@@ -123,7 +129,9 @@ check_schema(const struct net_route_field *fs, size_t n, bool request)
 		if (request)
 			assert_true(fs[i].type != NET_ROUTE_STRLIST &&
 			    fs[i].type != NET_ROUTE_UINTLIST &&
-			    fs[i].type != NET_ROUTE_STRLISTLIST);
+			    fs[i].type != NET_ROUTE_STRLISTLIST &&
+			    fs[i].type != NET_ROUTE_JSON &&
+			    fs[i].type != NET_ROUTE_JSONLIST);
 		if (fs[i].type == NET_ROUTE_LIST ||
 		    fs[i].type == NET_ROUTE_MAP) {
 			assert_non_null(fs[i].items);
@@ -195,10 +203,17 @@ test_NET1_contract_routes_on_their_listener_only(void **state)
 		/* Basic and Bearer routes forward Authorization, the
 		 * others (admin, enroll, CSC info) do not. */
 		assert_int_equal((rt->flags & NET_ROUTE_FORWARD_AUTH) != 0,
-		    contract[i].type >= 41 && contract[i].type != 50);
+		    contract[i].type >= 41 && contract[i].type != 50 &&
+			contract[i].type < 60);
 		/* The CSC dialect on the CSC routes only. */
 		assert_int_equal((rt->flags & NET_ROUTE_CSC) != 0,
-		    contract[i].type >= 50);
+		    contract[i].type >= 50 && contract[i].type < 60);
+		/* Queries on the auditor routes only, all GET (read-only
+		 * by construction, docs/audit-api.md). */
+		assert_int_equal((rt->flags & NET_ROUTE_QUERY) != 0,
+		    contract[i].type >= 60);
+		if (contract[i].type >= 60)
+			assert_int_equal(rt->method, NET_HTTP_GET);
 		other = contract[i].listener ^ (NET_ROUTE_ADMIN |
 						   NET_ROUTE_SIGNING);
 		assert_int_equal(net_route_match(contract[i].path,
@@ -1817,10 +1832,321 @@ test_CSC_response_refusals_502(void **state)
 	hk_buf_release(&out);
 }
 
+/* ---- queries (docs/audit-api.md "Queries") ------------------------------- */
+
+/* query(path, q, out, e): the request map of GET ${path}?${q} on the admin
+ * listener (${q} NULL: no "?"). */
+static int
+query(const char *path, const char *q, const char *body, struct hk_buf *out,
+    struct net_json_error *e)
+{
+	const struct net_route *rt = route_for(NET_HTTP_GET, path,
+	    NET_ROUTE_ADMIN);
+
+	memset(e, 0, sizeof(*e));
+	hk_buf_reset(out);
+	return net_route_request_query(rt, path, strlen(path), q,
+	    q != NULL ? strlen(q) : 0, (const uint8_t *)body,
+	    body != NULL ? strlen(body) : 0, out, e);
+}
+
+static void
+test_AUDIT_query_maps_exact(void **state)
+{
+	struct hk_buf got = HK_BUF_INIT, want = HK_BUF_INIT;
+	struct net_json_error e;
+	struct hk_mpk_writer w;
+
+	(void)state;
+	/* Every parameter, in any order, percent-encoded or not. */
+	assert_int_equal(query("/audit/v1/events",
+			     "until=99&type=signature%2Ecreated&from=7&"
+			     "signer=s-0123456789abcdef&limit=500&since=0&"
+			     "credential=c%2D0123456789ABCDEF",
+			     NULL, &got, &e),
+	    0);
+	hk_buf_reset(&want);
+	hk_mpk_writer_init(&w, &want);
+	hk_mpk_put_map(&w, 7);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_uint(&w, 7);
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_uint(&w, 500);
+	hk_mpk_put_uint(&w, 3);
+	hk_mpk_put_cstr(&w, "signature.created");
+	hk_mpk_put_uint(&w, 4);
+	hk_mpk_put_cstr(&w, SID);
+	hk_mpk_put_uint(&w, 5);
+	hk_mpk_put_cstr(&w, "c-0123456789ABCDEF");
+	hk_mpk_put_uint(&w, 6);
+	hk_mpk_put_uint(&w, 0);
+	hk_mpk_put_uint(&w, 7);
+	hk_mpk_put_uint(&w, 99);
+	assert_int_equal(hk_mpk_writer_status(&w), 0);
+	assert_bytes(&got, &want);
+
+	/* No query, an empty query: the empty map. */
+	assert_int_equal(query("/audit/v1/events", NULL, NULL, &got, &e), 0);
+	assert_int_equal(got.len, 1);
+	assert_int_equal(got.p[0], 0x80);
+	assert_int_equal(query("/audit/v1/events", "", NULL, &got, &e), 0);
+	assert_int_equal(got.len, 1);
+	assert_int_equal(query("/audit/v1/status", NULL, NULL, &got, &e), 0);
+	assert_int_equal(got.len, 1);
+
+	/* "+" is a space, %XX a byte (UTF-8 passes), the largest uint. */
+	assert_int_equal(query("/audit/v1/signatures",
+			     "hash=a+b%2B%E3%81%82&from=9223372036854775807",
+			     NULL, &got, &e),
+	    0);
+	hk_buf_reset(&want);
+	hk_mpk_writer_init(&w, &want);
+	hk_mpk_put_map(&w, 2);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, "a b+\xe3\x81\x82");
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_uint(&w, 9223372036854775807ull);
+	assert_int_equal(hk_mpk_writer_status(&w), 0);
+	assert_bytes(&got, &want);
+
+	/* A path parameter. */
+	assert_int_equal(query("/audit/v1/receipts/1234", NULL, NULL, &got,
+			     &e),
+	    0);
+	hk_buf_reset(&want);
+	hk_mpk_writer_init(&w, &want);
+	hk_mpk_put_map(&w, 1);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, "1234");
+	assert_int_equal(hk_mpk_writer_status(&w), 0);
+	assert_bytes(&got, &want);
+
+	assert_int_equal(query("/audit/v1/consistency", "old=1&new=2", NULL,
+			     &got, &e),
+	    0);
+	hk_buf_reset(&want);
+	hk_mpk_writer_init(&w, &want);
+	hk_mpk_put_map(&w, 2);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_uint(&w, 2);
+	assert_int_equal(hk_mpk_writer_status(&w), 0);
+	assert_bytes(&got, &want);
+	hk_buf_release(&got);
+	hk_buf_release(&want);
+}
+
+static void
+test_AUDIT_query_refusals(void **state)
+{
+	static const char ev[] = "/audit/v1/events";
+	const struct {
+		const char *path;
+		const char *q;
+		const char *body;
+		const char *text;
+	} cases[] = {
+	    {ev, "from=1&from=2", NULL,
+		"query parameter \"from\" appears more than once"},
+	    {ev, "from=1&fr%6Fm=2", NULL,
+		"query parameter \"from\" appears more than once"},
+	    {ev, "form=1", NULL, "unknown query parameter"},
+	    {ev, "FROM=1", NULL, "unknown query parameter"},
+	    {ev, "from=abc", NULL,
+		"query parameter \"from\" must be a decimal integer"},
+	    {ev, "from=-1", NULL,
+		"query parameter \"from\" must be a decimal integer"},
+	    {ev, "from=+1", NULL,
+		"query parameter \"from\" must be a decimal integer"},
+	    {ev, "from=", NULL,
+		"query parameter \"from\" must be a decimal integer"},
+	    {ev, "from=1%20", NULL,
+		"query parameter \"from\" must be a decimal integer"},
+	    {ev, "from=9223372036854775808", NULL,
+		"query parameter \"from\" must be a decimal integer"},
+	    {ev, "from=12345678901234567890", NULL,
+		"query parameter \"from\" must be a decimal integer"},
+	    {ev, "limit=0", NULL,
+		"field \"limit\" must be an integer from 1 to 500"},
+	    {ev, "limit=501", NULL,
+		"field \"limit\" must be an integer from 1 to 500"},
+	    {ev, "type=", NULL, "field \"type\" must not be empty"},
+	    {ev, "from", NULL, "query parameter without \"=\""},
+	    {ev, "=1", NULL, "query parameter without a name"},
+	    {ev, "from=1&", NULL, "empty query parameter"},
+	    {ev, "&from=1", NULL, "empty query parameter"},
+	    {ev, "from=1&&limit=2", NULL, "empty query parameter"},
+	    {ev, "type=%", NULL,
+		"malformed percent-encoding (or a NUL) in the query"},
+	    {ev, "type=%4", NULL,
+		"malformed percent-encoding (or a NUL) in the query"},
+	    {ev, "type=%zz", NULL,
+		"malformed percent-encoding (or a NUL) in the query"},
+	    {ev, "type=a%00b", NULL,
+		"malformed percent-encoding (or a NUL) in the query"},
+	    {ev, "type=%ff", NULL, "query text is not UTF-8"},
+	    {ev, NULL, "{}", "this resource takes no body"},
+	    {"/audit/v1/consistency", NULL, NULL,
+		"missing field \"old\""},
+	    {"/audit/v1/consistency", "old=0", NULL,
+		"field \"old\" must be an integer of at least 1"},
+	    {"/audit/v1/consistency", "old=1&new=0", NULL,
+		"field \"new\" must be an integer of at least 1"},
+	    {"/audit/v1/signatures", "from=1", NULL,
+		"missing field \"hash\""},
+	    {"/audit/v1/status", "x=1", NULL, "unknown query parameter"},
+	    {"/audit/v1/receipts/01", NULL, NULL,
+		"path parameter \"seq\" must be a decimal number without "
+		"leading zeros"},
+	    {"/audit/v1/receipts/1a", NULL, NULL,
+		"path parameter \"seq\" must be a decimal number without "
+		"leading zeros"},
+	    {"/audit/v1/receipts/12345678901234567890", NULL, NULL,
+		"path parameter \"seq\" must be a decimal number without "
+		"leading zeros"},
+	};
+	struct hk_buf out = HK_BUF_INIT;
+	struct net_json_error e;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++) {
+		print_message("# %s ? %s\n", cases[i].path,
+		    cases[i].q != NULL ? cases[i].q : "(none)");
+		assert_int_equal(query(cases[i].path, cases[i].q,
+				     cases[i].body, &out, &e),
+		    HK_EINVAL);
+		assert_string_equal(e.text, cases[i].text);
+		assert_int_equal(out.len, 0);
+	}
+	/* Other API routes still take no query at all. */
+	{
+		const struct net_route *rt = route_for(NET_HTTP_GET,
+		    "/admin/v1/status", NET_ROUTE_ADMIN);
+
+		memset(&e, 0, sizeof(e));
+		assert_int_equal(net_route_request_query(rt,
+				     "/admin/v1/status", 16, "", 0, NULL, 0,
+				     &out, &e),
+		    HK_EINVAL);
+		assert_string_equal(e.text, "this resource takes no query");
+	}
+	hk_buf_release(&out);
+}
+
+/* Auditor answers: events as the JSON objects the core wrote, texts
+ * longer than the usual bound; anything else is refused (502). */
+static void
+test_AUDIT_response_json(void **state)
+{
+	struct hk_buf body = HK_BUF_INIT, out = HK_BUF_INIT, big = HK_BUF_INIT;
+	struct hk_mpk_writer w;
+	const char *why;
+	size_t i;
+
+	(void)state;
+	hk_mpk_writer_init(&w, &body);
+	hk_mpk_put_map(&w, 3);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_array(&w, 2);
+	hk_mpk_put_cstr(&w, "{\"seq\":1,\"type\":\"x\",\"body\":{\"a\":[1]}}");
+	hk_mpk_put_cstr(&w, "{}");
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_uint(&w, 9);
+	hk_mpk_put_uint(&w, 3);
+	hk_mpk_put_uint(&w, 12);
+	assert_int_equal(response(NET_HTTP_GET, "/audit/v1/events",
+			     NET_ROUTE_ADMIN, 200, &body, &out, &why),
+	    0);
+	assert_json(&out, "{\"events\":[{\"seq\":1,\"type\":\"x\",\"body\":"
+			  "{\"a\":[1]}},{}],\"next\":9,\"size\":12}");
+
+	/* A receipt of 100,000 bytes passes (RESP_STR_MAX would not). */
+	for (i = 0; i < 100000; i++)
+		assert_int_equal(hk_buf_put(&big, "a", 1), 0);
+	hk_buf_reset(&body);
+	hk_mpk_writer_init(&w, &body);
+	hk_mpk_put_map(&w, 1);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_str(&w, (const char *)big.p, big.len);
+	assert_int_equal(response(NET_HTTP_GET, "/audit/v1/receipts/3",
+			     NET_ROUTE_ADMIN, 200, &body, &out, &why),
+	    0);
+	assert_int_equal(out.len, 100000 + strlen("{\"receipt\":\"\"}"));
+
+	/* Not one JSON object: 502. */
+	{
+		static const char *const bad[] = {"[1]", "1", "{", "{}{}",
+		    "{\"a\":1,\"a\":2}", ""};
+
+		for (i = 0; i < NELEM(bad); i++) {
+			hk_buf_reset(&body);
+			hk_mpk_writer_init(&w, &body);
+			hk_mpk_put_map(&w, 3);
+			hk_mpk_put_uint(&w, 1);
+			hk_mpk_put_array(&w, 1);
+			hk_mpk_put_cstr(&w, bad[i]);
+			hk_mpk_put_uint(&w, 2);
+			hk_mpk_put_uint(&w, 0);
+			hk_mpk_put_uint(&w, 3);
+			hk_mpk_put_uint(&w, 0);
+			assert_int_equal(response(NET_HTTP_GET,
+					     "/audit/v1/signatures",
+					     NET_ROUTE_ADMIN, 200, &body, &out,
+					     &why),
+			    HK_EPROTO);
+			assert_non_null(strstr(why, "not one JSON object"));
+		}
+	}
+	hk_buf_release(&body);
+	hk_buf_release(&out);
+	hk_buf_release(&big);
+}
+
+/* Every /audit/v1/ route is GET only: other methods are 405 with Allow:
+ * GET, on the admin listener only. */
+static void
+test_AUDIT_read_only_routes(void **state)
+{
+	static const char *const paths[] = {"/audit/v1/status",
+	    "/audit/v1/events", "/audit/v1/receipts/5",
+	    "/audit/v1/consistency", "/audit/v1/signatures"};
+	static const enum net_http_method others[] = {NET_HTTP_POST,
+	    NET_HTTP_PUT, NET_HTTP_DELETE, NET_HTTP_HEAD};
+	const struct net_route *rt, *t;
+	char allow[NET_ROUTE_ALLOW_LEN];
+	size_t i, k, n;
+
+	(void)state;
+	for (i = 0; i < NELEM(paths); i++) {
+		for (k = 0; k < NELEM(others); k++) {
+			assert_int_equal(net_route_match(paths[i],
+					     strlen(paths[i]), others[k],
+					     NET_ROUTE_ADMIN, &rt, allow),
+			    HK_ENOTSUP);
+			assert_string_equal(allow, "GET");
+		}
+		assert_int_equal(net_route_match(paths[i], strlen(paths[i]),
+				     NET_HTTP_GET, NET_ROUTE_SIGNING, &rt,
+				     allow),
+		    HK_ENOTFOUND);
+	}
+	/* No route under /audit/ but GET ones. */
+	t = net_route_table(&n);
+	for (i = 0; i < n; i++)
+		if (strncmp(t[i].pattern, "/audit/", 7) == 0)
+			assert_int_equal(t[i].method, NET_HTTP_GET);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_AUDIT_query_maps_exact),
+	    cmocka_unit_test(test_AUDIT_query_refusals),
+	    cmocka_unit_test(test_AUDIT_response_json),
+	    cmocka_unit_test(test_AUDIT_read_only_routes),
 	    cmocka_unit_test(test_NET1_table_is_consistent),
 	    cmocka_unit_test(test_NET1_contract_routes_on_their_listener_only),
 	    cmocka_unit_test(test_NET1_match_404_405),

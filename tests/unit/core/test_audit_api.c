@@ -1,0 +1,763 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests for core/audit_api (docs/audit-api.md), driven directly on a
+ * temporary ledger: every answer is compared with what the ledger library
+ * and `hanko ledger show`'s decoding (core/event_json.c) give for the same
+ * events, filters are checked against a brute-force scan, and the bounds
+ * of one request (100,000 events examined, 768 KiB of JSON) are reached.
+ * Bad request maps (the front is untrusted, ACT-3) get 400 and the ledger
+ * never changes. The role check and the admin.request record are the
+ * executor's: tests/unit/core/test_lifecycle.c.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "core/audit_api.h"
+#include "core/codec.h"
+#include "core/event_json.h"
+#include "core/ipc.h"
+#include "ledger/ledger_merkle.h"
+#include "tests/unit/testutil.h"
+
+#define ORIGIN "example.test/hanko/audit-api"
+#define NEV 300 /* events after genesis in the small ledger */
+
+struct t {
+	struct fixture f;
+	uint64_t size;
+	struct hk_buf resp, req;
+	char reason[160], target[80];
+	unsigned status;
+};
+
+/* The hash event i signs (signature.created when i % 3 == 0). */
+static void
+hash_of(unsigned i, uint8_t h[32])
+{
+	/* Three events share each hash, so lookups find several. */
+	crypto_hash_sha256(h, (const uint8_t *)&(unsigned){i / 9},
+	    sizeof(unsigned));
+}
+
+static const char *const signers[] = {"s-00000000000000a1",
+    "s-00000000000000a2", "s-00000000000000a3"};
+static const char *const creds[] = {"c-00000000000000b1",
+    "c-00000000000000b2", "c-00000000000000b3", "c-00000000000000b4"};
+
+/* add(t, i): event i: signature.created (body {4: hash}), admin.request
+ * or credential.suspended, for a signer and credential that cycle. */
+static void
+add(struct t *t, unsigned i)
+{
+	struct hk_buf body = HK_BUF_INIT;
+	struct hk_mpk_writer w;
+	struct hk_event ev;
+	uint8_t h[32];
+
+	hk_mpk_writer_init(&w, &body);
+	memset(&ev, 0, sizeof(ev));
+	switch (i % 3) {
+	case 0:
+		ev.type = HK_EV_SIGNATURE_CREATED;
+		hash_of(i, h);
+		hk_mpk_put_map(&w, 1);
+		hk_mpk_put_uint(&w, 4);
+		hk_mpk_put_bin(&w, h, sizeof(h));
+		break;
+	case 1:
+		ev.type = HK_EV_ADMIN_REQUEST;
+		hk_mpk_put_map(&w, 1);
+		hk_mpk_put_uint(&w, 1);
+		hk_mpk_put_cstr(&w, "status");
+		break;
+	default:
+		ev.type = HK_EV_SUSPENDED;
+		hk_mpk_put_map(&w, 1);
+		hk_mpk_put_uint(&w, 1);
+		hk_mpk_put_cstr(&w, "lost");
+		break;
+	}
+	assert_int_equal(hk_mpk_writer_status(&w), 0);
+	ev.actor_kind = HK_ACTOR_SYSTEM;
+	ev.actor_id = (struct hk_bytes){(const uint8_t *)"test", 4};
+	ev.signer = (struct hk_bytes){(const uint8_t *)signers[i % 3], 18};
+	ev.credential = (struct hk_bytes){(const uint8_t *)creds[i % 4], 18};
+	ev.body = (struct hk_bytes){body.p, body.len};
+	assert_int_equal(ledger_append_wait(t->f.l, &ev, NULL), 0);
+	hk_buf_release(&body);
+}
+
+static int
+setup(void **state)
+{
+	struct t *t = calloc(1, sizeof(*t));
+	unsigned i;
+
+	assert_non_null(t);
+	assert_int_equal(fixture_new(&t->f, ORIGIN), 0);
+	for (i = 0; i < NEV; i++)
+		add(t, i);
+	assert_int_equal(ledger_size(t->f.l, &t->size, NULL), 0);
+	assert_int_equal(t->size, NEV + 1);
+	*state = t;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct t *t = *state;
+
+	hk_buf_release(&t->resp);
+	hk_buf_release(&t->req);
+	fixture_free(&t->f);
+	free(t);
+	return 0;
+}
+
+/* ---- requests and answers ------------------------------------------------ */
+
+/*
+ * B(t, spec, ...): a request map: for each character of ${spec} a key
+ * (uint) and a value: 'u' uint64_t, 's' const char *.
+ */
+static const struct hk_buf *
+B(struct t *t, const char *spec, ...)
+{
+	struct hk_mpk_writer w;
+	va_list ap;
+
+	hk_buf_reset(&t->req);
+	hk_mpk_writer_init(&w, &t->req);
+	hk_mpk_put_map(&w, (uint32_t)strlen(spec));
+	va_start(ap, spec);
+	for (; *spec != '\0'; spec++) {
+		hk_mpk_put_uint(&w, va_arg(ap, unsigned));
+		if (*spec == 'u')
+			hk_mpk_put_uint(&w, va_arg(ap, uint64_t));
+		else
+			hk_mpk_put_cstr(&w, va_arg(ap, const char *));
+	}
+	va_end(ap);
+	assert_int_equal(hk_mpk_writer_status(&w), 0);
+	return &t->req;
+}
+
+/* run(t, type, req): the status of the request; the ledger is unchanged. */
+static unsigned
+run(struct t *t, uint64_t type, const struct hk_buf *req)
+{
+	struct hk_audit_answer a = {0, &t->resp, t->reason, sizeof(t->reason),
+	    t->target, sizeof(t->target)};
+	uint64_t after = 0;
+
+	hk_buf_reset(&t->resp);
+	t->reason[0] = '\0';
+	hk_audit_api_run(t->f.l, type, req != NULL ? req->p :
+						    (const uint8_t *)"\x80",
+	    req != NULL ? req->len : 1, &a);
+	assert_int_equal(ledger_size(t->f.l, &after, NULL), 0);
+	assert_int_equal(after, t->size);
+	t->status = a.status;
+	return a.status;
+}
+
+/* The value of key ${key} of the answer map. */
+static struct hk_mpk_reader
+ans(const struct t *t, uint64_t key)
+{
+	struct hk_mpk_reader r;
+	struct hk_bytes v;
+
+	assert_int_equal(hk_event_body_value((struct hk_bytes){t->resp.p,
+						 t->resp.len},
+			     key, &v),
+	    0);
+	hk_mpk_reader_init(&r, v.p, v.n);
+	return r;
+}
+
+static uint64_t
+ans_uint(const struct t *t, uint64_t key)
+{
+	struct hk_mpk_reader r = ans(t, key);
+	uint64_t u = 0;
+
+	assert_int_equal(hk_mpk_get_uint(&r, &u), 0);
+	return u;
+}
+
+static struct hk_bytes
+ans_str(const struct t *t, uint64_t key)
+{
+	struct hk_mpk_reader r = ans(t, key);
+	struct hk_bytes s = {NULL, 0};
+
+	assert_int_equal(hk_mpk_get_str(&r, &s), 0);
+	return s;
+}
+
+/* expect_error(t, status, code): an error answer {1: code, 2: text}. */
+static void
+expect_error(const struct t *t, unsigned status, const char *code)
+{
+	struct hk_bytes s;
+
+	if (t->status != status)
+		fail_msg("answered %u, expected %u (%s)", t->status, status,
+		    t->reason);
+	s = ans_str(t, 1);
+	assert_int_equal(s.n, strlen(code));
+	assert_memory_equal(s.p, code, s.n);
+	s = ans_str(t, 2);
+	assert_true(s.n > 0);
+	assert_true(strlen(t->reason) > 0);
+}
+
+/* show(t, seq): event ${seq} as `hanko ledger show` prints it (a line of
+ * compact JSON in member order), malloc'd. */
+static char *
+show(const struct t *t, uint64_t seq, struct hk_event *out)
+{
+	static struct hk_buf b; /* borrowed by ${out} until the next call */
+	struct hk_sha256 *h = hk_sha256_new();
+	uint8_t leaf[LEDGER_HASH_LEN];
+	struct hk_event ev;
+	json_t *j;
+	char *s;
+
+	hk_buf_reset(&b);
+	assert_int_equal(ledger_event_get(t->f.l, seq, &b), 0);
+	assert_int_equal(hk_event_decode(b.p, b.len, &ev, NULL), 0);
+	assert_int_equal(ledger_merkle_leaf_hash(h, b.p, b.len, leaf), 0);
+	assert_non_null(j = hk_event_to_json(&ev, leaf));
+	assert_non_null(s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER));
+	json_decref(j);
+	hk_sha256_free(h);
+	if (out != NULL)
+		*out = ev;
+	return s;
+}
+
+/* expect_list(t, key, seqs, n, next): the answer's list at ${key} holds
+ * exactly events ${seqs}[0..n) as `hanko ledger show` prints them; next
+ * and size as given. */
+static void
+expect_list(const struct t *t, uint64_t key, const uint64_t *seqs, size_t n,
+    uint64_t next)
+{
+	struct hk_mpk_reader r = ans(t, key);
+	struct hk_bytes s;
+	uint32_t cnt;
+	size_t i;
+	char *want;
+
+	assert_int_equal(t->status, 200);
+	assert_int_equal(hk_mpk_get_array(&r, &cnt), 0);
+	assert_int_equal(cnt, n);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(hk_mpk_get_str(&r, &s), 0);
+		want = show(t, seqs[i], NULL);
+		if (s.n != strlen(want) || memcmp(s.p, want, s.n) != 0)
+			fail_msg("item %zu is not event %" PRIu64
+				 " as ledger show prints it",
+			    i, seqs[i]);
+		free(want);
+	}
+	assert_int_equal(ans_uint(t, 2), next);
+	assert_int_equal(ans_uint(t, 3), t->size);
+}
+
+/* ---- status ---------------------------------------------------------------- */
+
+static void
+test_OPS4_status(void **state)
+{
+	struct t *t = *state;
+	struct hk_buf cp = HK_BUF_INIT;
+	struct hk_bytes s;
+	uint64_t got = 0;
+
+	assert_int_equal(run(t, HK_IPC_AUDIT_STATUS, NULL), 200);
+	s = ans_str(t, 1);
+	assert_int_equal(s.n, strlen(ORIGIN));
+	assert_memory_equal(s.p, ORIGIN, s.n);
+	assert_int_equal(ans_uint(t, 2), t->size);
+	assert_int_equal(ledger_checkpoint_get(t->f.l, 0, &cp, &got), 0);
+	assert_int_equal(got, t->size);
+	s = ans_str(t, 3);
+	assert_int_equal(s.n, cp.len);
+	assert_memory_equal(s.p, cp.p, cp.len);
+	assert_memory_equal(s.p, ORIGIN "\n", strlen(ORIGIN) + 1);
+	s = ans_str(t, 4);
+	assert_int_equal(s.n, strlen(ledger_vkey(t->f.l)));
+	assert_memory_equal(s.p, ledger_vkey(t->f.l), s.n);
+	/* Exactly four keys. */
+	assert_int_equal(t->resp.p[0], 0x84);
+	/* It takes no parameter. */
+	assert_int_equal(run(t, HK_IPC_AUDIT_STATUS, B(t, "u", 1, (uint64_t)0)),
+	    400);
+	expect_error(t, 400, "invalid_request");
+	hk_buf_release(&cp);
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+static void
+test_SIG6_events_paged_like_ledger_show(void **state)
+{
+	struct t *t = *state;
+	uint64_t seqs[NEV + 1], from = 0, next;
+	size_t i, n = 0;
+
+	/* Default: 100 events from 0. */
+	for (i = 0; i < 100; i++)
+		seqs[i] = i;
+	assert_int_equal(run(t, HK_IPC_AUDIT_EVENTS, B(t, "")), 200);
+	expect_list(t, 1, seqs, 100, 100);
+	assert_string_equal(t->target, "from 0");
+	/* Paging with limit 7 walks every event exactly once, in order. */
+	while (from < t->size) {
+		assert_int_equal(run(t, HK_IPC_AUDIT_EVENTS,
+				     B(t, "uu", 1, from, 2, (uint64_t)7)),
+		    200);
+		next = ans_uint(t, 2);
+		for (i = 0; from + i < next; i++)
+			seqs[i] = from + i;
+		assert_true(next - from == 7 || next == t->size);
+		expect_list(t, 1, seqs, (size_t)(next - from), next);
+		n += (size_t)(next - from);
+		from = next;
+	}
+	assert_int_equal(n, t->size);
+	/* The cap, and past the end. */
+	for (i = 0; i < t->size; i++)
+		seqs[i] = i;
+	assert_int_equal(run(t, HK_IPC_AUDIT_EVENTS,
+			     B(t, "uu", 1, (uint64_t)0, 2, (uint64_t)500)),
+	    200);
+	expect_list(t, 1, seqs, (size_t)t->size, t->size);
+	assert_int_equal(run(t, HK_IPC_AUDIT_EVENTS,
+			     B(t, "u", 1, t->size + 5)),
+	    200);
+	expect_list(t, 1, seqs, 0, t->size + 5);
+}
+
+static void
+test_SIG6_event_filters(void **state)
+{
+	struct t *t = *state;
+	struct hk_event ev;
+	uint64_t seqs[NEV + 1], since, until, seq, next;
+	size_t n;
+	char *s;
+
+	/* type, signer and credential together: a brute-force scan. */
+	n = 0;
+	for (seq = 0; seq < t->size; seq++) {
+		free(show(t, seq, &ev));
+		if (ev.type == HK_EV_SIGNATURE_CREATED && ev.signer.n == 18 &&
+		    memcmp(ev.signer.p, signers[0], 18) == 0 &&
+		    ev.credential.n == 18 &&
+		    memcmp(ev.credential.p, creds[2], 18) == 0)
+			seqs[n++] = seq;
+	}
+	assert_true(n > 5);
+	assert_int_equal(run(t, HK_IPC_AUDIT_EVENTS,
+			     B(t, "usss", 2, (uint64_t)500, 3,
+				 "signature.created", 4, signers[0], 5,
+				 creds[2])),
+	    200);
+	expect_list(t, 1, seqs, n, t->size);
+	/* With a limit: the first 3, next after the third. */
+	assert_int_equal(run(t, HK_IPC_AUDIT_EVENTS,
+			     B(t, "usss", 2, (uint64_t)3, 3,
+				 "signature.created", 4, signers[0], 5,
+				 creds[2])),
+	    200);
+	expect_list(t, 1, seqs, 3, seqs[2] + 1);
+	/* Time: [since, until) of the events 100..199. */
+	free(show(t, 100, &ev));
+	since = ev.time_ms;
+	free(show(t, 200, &ev));
+	until = ev.time_ms;
+	n = 0;
+	for (seq = 0; seq < t->size; seq++) {
+		free(show(t, seq, &ev));
+		if (ev.time_ms >= since && ev.time_ms < until)
+			seqs[n++] = seq;
+	}
+	assert_true(n > 0);
+	assert_int_equal(run(t, HK_IPC_AUDIT_EVENTS,
+			     B(t, "uuu", 2, (uint64_t)500, 6, since, 7, until)),
+	    200);
+	expect_list(t, 1, seqs, n, t->size);
+	/* A filter that matches nothing. */
+	assert_int_equal(run(t, HK_IPC_AUDIT_EVENTS,
+			     B(t, "s", 3, "key.destroyed")),
+	    200);
+	expect_list(t, 1, seqs, 0, t->size);
+	assert_int_equal(run(t, HK_IPC_AUDIT_EVENTS,
+			     B(t, "s", 4, "s-ffffffffffffffff")),
+	    200);
+	expect_list(t, 1, seqs, 0, t->size);
+	/* The genesis event by type. */
+	assert_int_equal(run(t, HK_IPC_AUDIT_EVENTS,
+			     B(t, "s", 3, "ledger.genesis")),
+	    200);
+	seqs[0] = 0;
+	expect_list(t, 1, seqs, 1, t->size);
+	s = show(t, 0, NULL);
+	assert_non_null(strstr(s, "\"ledger.genesis\""));
+	free(s);
+	next = 0;
+	(void)next;
+}
+
+/* Malformed request maps (an untrusted front) and values the contract
+ * refuses: 400, nothing changes (run() checks the ledger size). */
+static void
+test_ACT3_bad_requests_are_400(void **state)
+{
+	struct t *t = *state;
+	static const uint8_t not_map[] = {0x90};
+	static const uint8_t desc_keys[] = {0x82, 0x02, 0x01, 0x01, 0x00};
+	static const uint8_t trailing[] = {0x80, 0x80};
+	static const uint8_t str_from[] = {0x81, 0x01, 0xa1, '0'};
+	static const uint8_t bin_type[] = {0x81, 0x03, 0xc4, 0x01, 'x'};
+	const struct {
+		uint64_t type;
+		const uint8_t *p;
+		size_t n;
+	} raw[] = {
+	    {HK_IPC_AUDIT_EVENTS, not_map, sizeof(not_map)},
+	    {HK_IPC_AUDIT_EVENTS, desc_keys, sizeof(desc_keys)},
+	    {HK_IPC_AUDIT_EVENTS, trailing, sizeof(trailing)},
+	    {HK_IPC_AUDIT_EVENTS, str_from, sizeof(str_from)},
+	    {HK_IPC_AUDIT_EVENTS, bin_type, sizeof(bin_type)},
+	    {HK_IPC_AUDIT_STATUS, trailing, sizeof(trailing)},
+	};
+	struct hk_buf big = HK_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < sizeof(raw) / sizeof(raw[0]); i++) {
+		struct hk_buf b = {(uint8_t *)raw[i].p, raw[i].n, raw[i].n};
+
+		assert_int_equal(run(t, raw[i].type, &b), 400);
+		expect_error(t, 400, "invalid_request");
+	}
+#define BAD(type, req)                                        \
+	do {                                                  \
+		assert_int_equal(run(t, type, req), 400);     \
+		expect_error(t, 400, "invalid_request");      \
+	} while (0)
+	BAD(HK_IPC_AUDIT_EVENTS, B(t, "u", 2, (uint64_t)0));
+	BAD(HK_IPC_AUDIT_EVENTS, B(t, "u", 2, (uint64_t)501));
+	BAD(HK_IPC_AUDIT_EVENTS, B(t, "u", 8, (uint64_t)1));
+	BAD(HK_IPC_AUDIT_EVENTS, B(t, "s", 3, "signature.made"));
+	BAD(HK_IPC_AUDIT_EVENTS, B(t, "s", 3, ""));
+	for (i = 0; i < 65; i++)
+		assert_int_equal(hk_buf_putc(&big, 's'), 0);
+	assert_non_null(hk_buf_cstr(&big));
+	BAD(HK_IPC_AUDIT_EVENTS, B(t, "s", 4, (const char *)big.p));
+	BAD(HK_IPC_AUDIT_RECEIPT, B(t, ""));
+	BAD(HK_IPC_AUDIT_RECEIPT, B(t, "s", 1, "05"));
+	BAD(HK_IPC_AUDIT_RECEIPT, B(t, "s", 1, "-1"));
+	BAD(HK_IPC_AUDIT_RECEIPT, B(t, "u", 1, (uint64_t)5));
+	BAD(HK_IPC_AUDIT_CONSISTENCY, B(t, ""));
+	BAD(HK_IPC_AUDIT_CONSISTENCY, B(t, "u", 1, (uint64_t)0));
+	BAD(HK_IPC_AUDIT_CONSISTENCY, B(t, "u", 1, t->size + 1));
+	BAD(HK_IPC_AUDIT_CONSISTENCY, B(t, "uu", 1, (uint64_t)5, 2,
+	    (uint64_t)4));
+	BAD(HK_IPC_AUDIT_CONSISTENCY, B(t, "uu", 1, (uint64_t)5, 2,
+	    (uint64_t)0));
+	BAD(HK_IPC_AUDIT_SIGNATURES, B(t, ""));
+	BAD(HK_IPC_AUDIT_SIGNATURES, B(t, "s", 1, "z*z*"));
+	BAD(HK_IPC_AUDIT_SIGNATURES, B(t, "s", 1, "abc")); /* odd hex */
+	BAD(HK_IPC_AUDIT_SIGNATURES, B(t, "s", 1, "QUJD=="));
+	BAD(HK_IPC_AUDIT_SIGNATURES, B(t, "s", 1, "QU+_"));
+	BAD(HK_IPC_AUDIT_SIGNATURES, B(t, "s", 1, "===="));
+	hk_buf_reset(&big);
+	for (i = 0; i < 130; i++)
+		assert_int_equal(hk_buf_putc(&big, 'a'), 0);
+	assert_non_null(hk_buf_cstr(&big));
+	BAD(HK_IPC_AUDIT_SIGNATURES, B(t, "s", 1, (const char *)big.p));
+#undef BAD
+	/* An unknown type: 404. */
+	assert_int_equal(run(t, HK_IPC_ADMIN_STATUS, B(t, "")), 404);
+	assert_false(hk_audit_api_handles(HK_IPC_ADMIN_STATUS));
+	for (i = HK_IPC_AUDIT_STATUS; i <= HK_IPC_AUDIT_SIGNATURES; i++)
+		assert_true(hk_audit_api_handles(i));
+	hk_buf_release(&big);
+}
+
+/* ---- proofs ---------------------------------------------------------------- */
+
+static void
+test_OPS4_receipts_and_consistency(void **state)
+{
+	struct t *t = *state;
+	struct hk_buf want = HK_BUF_INIT;
+	struct hk_bytes s;
+	char seq[24];
+	uint64_t i;
+
+	for (i = 0; i < t->size; i += 37) {
+		snprintf(seq, sizeof(seq), "%" PRIu64, i);
+		assert_int_equal(run(t, HK_IPC_AUDIT_RECEIPT, B(t, "s", 1, seq)),
+		    200);
+		hk_buf_reset(&want);
+		assert_int_equal(ledger_receipt(t->f.l, i, &want), 0);
+		s = ans_str(t, 1);
+		assert_int_equal(s.n, want.len);
+		assert_memory_equal(s.p, want.p, want.len);
+		assert_memory_equal(s.p, "c2sp.org/tlog-proof@v1\n", 23);
+	}
+	snprintf(seq, sizeof(seq), "%" PRIu64, t->size);
+	assert_int_equal(run(t, HK_IPC_AUDIT_RECEIPT, B(t, "s", 1, seq)), 404);
+	expect_error(t, 404, "not_found");
+	assert_int_equal(run(t, HK_IPC_AUDIT_RECEIPT,
+			     B(t, "s", 1, "9223372036854775807")),
+	    404);
+
+	/* Consistency to the latest, and between two stored sizes (each
+	 * append_wait above committed its own checkpoint). */
+	assert_int_equal(run(t, HK_IPC_AUDIT_CONSISTENCY,
+			     B(t, "u", 1, (uint64_t)17)),
+	    200);
+	hk_buf_reset(&want);
+	assert_int_equal(ledger_consistency_text(t->f.l, 17, 0, &want), 0);
+	s = ans_str(t, 1);
+	assert_int_equal(s.n, want.len);
+	assert_memory_equal(s.p, want.p, want.len);
+	assert_memory_equal(s.p, "old 17\n", 7);
+	assert_int_equal(run(t, HK_IPC_AUDIT_CONSISTENCY,
+			     B(t, "uu", 1, (uint64_t)3, 2, (uint64_t)200)),
+	    200);
+	hk_buf_reset(&want);
+	assert_int_equal(ledger_consistency_text(t->f.l, 3, 200, &want), 0);
+	s = ans_str(t, 1);
+	assert_int_equal(s.n, want.len);
+	assert_memory_equal(s.p, want.p, want.len);
+	assert_int_equal(run(t, HK_IPC_AUDIT_CONSISTENCY,
+			     B(t, "u", 1, t->size)),
+	    200);
+	/* No checkpoint beyond the ledger. */
+	assert_int_equal(run(t, HK_IPC_AUDIT_CONSISTENCY,
+			     B(t, "uu", 1, (uint64_t)3, 2, t->size + 10)),
+	    404);
+	expect_error(t, 404, "not_found");
+	hk_buf_release(&want);
+}
+
+/* ---- signatures ------------------------------------------------------------ */
+
+static void
+test_SIG6_signatures_by_hash(void **state)
+{
+	struct t *t = *state;
+	uint64_t seqs[8];
+	uint8_t h[32];
+	char hex[65], b64[64];
+	size_t n = 0, i, k;
+	unsigned j;
+	struct hk_buf enc = HK_BUF_INIT;
+
+	/* Events 1 + (0, 3, 6) sign the hash of i / 9 == 0. */
+	hash_of(0, h);
+	for (j = 0; j < NEV; j++) {
+		uint8_t hj[32];
+
+		hash_of(j, hj);
+		if (j % 3 == 0 && memcmp(hj, h, 32) == 0)
+			seqs[n++] = j + 1; /* genesis is seq 0 */
+	}
+	assert_int_equal(n, 3);
+	hk_hex_encode(hex, h, 32);
+	assert_int_equal(run(t, HK_IPC_AUDIT_SIGNATURES, B(t, "s", 1, hex)),
+	    200);
+	expect_list(t, 1, seqs, n, t->size);
+	/* Upper-case hex, Base64 with and without padding, URL-safe. */
+	for (i = 0; i < 64; i++)
+		if (hex[i] >= 'a')
+			hex[i] = (char)(hex[i] - 'a' + 'A');
+	assert_int_equal(run(t, HK_IPC_AUDIT_SIGNATURES, B(t, "s", 1, hex)),
+	    200);
+	expect_list(t, 1, seqs, n, t->size);
+	assert_int_equal(hk_b64_append(&enc, h, 32), 0);
+	assert_true(enc.len < sizeof(b64));
+	memcpy(b64, enc.p, enc.len);
+	b64[enc.len] = '\0';
+	assert_int_equal(run(t, HK_IPC_AUDIT_SIGNATURES, B(t, "s", 1, b64)),
+	    200);
+	expect_list(t, 1, seqs, n, t->size);
+	b64[strcspn(b64, "=")] = '\0';
+	for (k = 0; b64[k] != '\0'; k++)
+		b64[k] = b64[k] == '+' ? '-' : b64[k] == '/' ? '_' : b64[k];
+	assert_int_equal(run(t, HK_IPC_AUDIT_SIGNATURES, B(t, "s", 1, b64)),
+	    200);
+	expect_list(t, 1, seqs, n, t->size);
+	/* From past the first match; a hash nobody signed. */
+	assert_int_equal(run(t, HK_IPC_AUDIT_SIGNATURES,
+			     B(t, "su", 1, hex, 2, seqs[0] + 1)),
+	    200);
+	expect_list(t, 1, seqs + 1, n - 1, t->size);
+	assert_int_equal(run(t, HK_IPC_AUDIT_SIGNATURES,
+			     B(t, "s", 1, "00112233")),
+	    200);
+	expect_list(t, 1, seqs, 0, t->size);
+	hk_buf_release(&enc);
+}
+
+/* ---- bounds ---------------------------------------------------------------- */
+
+struct pending {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned left;
+	int err;
+};
+
+static void
+appended(void *arg, int status, uint64_t seq)
+{
+	struct pending *p = arg;
+
+	(void)seq;
+	pthread_mutex_lock(&p->mu);
+	if (status != 0)
+		p->err = status;
+	if (--p->left == 0)
+		pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* fill(t, n, pad): append ${n} events with a body of ${pad} bytes, in
+ * batches (one commit for many). */
+static void
+fill(struct t *t, unsigned n, size_t pad)
+{
+	struct pending p = {PTHREAD_MUTEX_INITIALIZER,
+	    PTHREAD_COND_INITIALIZER, n, 0};
+	struct hk_buf body = HK_BUF_INIT;
+	struct hk_event ev;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		assert_int_equal(event_build(&ev, &body, HK_EV_ADMIN_REQUEST,
+				     signers[0], creds[0], i, pad),
+		    0);
+		assert_int_equal(ledger_append(t->f.l, &ev, appended, &p), 0);
+	}
+	pthread_mutex_lock(&p.mu);
+	while (p.left > 0)
+		pthread_cond_wait(&p.cv, &p.mu);
+	pthread_mutex_unlock(&p.mu);
+	assert_int_equal(p.err, 0);
+	hk_buf_release(&body);
+	assert_int_equal(ledger_size(t->f.l, &t->size, NULL), 0);
+}
+
+/* One request examines at most HK_AUDIT_SCAN_MAX events: a filter that
+ * matches nothing in a longer ledger answers with next 100,000 further. */
+static void
+test_SIG6_scan_is_bounded(void **state)
+{
+	struct t *t = *state;
+	uint64_t none[1] = {0};
+	struct timespec t0, t1;
+
+	fill(t, HK_AUDIT_SCAN_MAX + 50, 0);
+	assert_true(t->size > HK_AUDIT_SCAN_MAX + 10);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(run(t, HK_IPC_AUDIT_EVENTS,
+			     B(t, "us", 1, (uint64_t)5, 3, "key.destroyed")),
+	    200);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* The cost of one bounded request (docs/audit-api.md). */
+	print_message("# one request examining %u events: %.1f ms\n",
+	    HK_AUDIT_SCAN_MAX,
+	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+		(double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	expect_list(t, 1, none, 0, 5 + HK_AUDIT_SCAN_MAX);
+	assert_int_equal(run(t, HK_IPC_AUDIT_EVENTS,
+			     B(t, "us", 1, (uint64_t)5 + HK_AUDIT_SCAN_MAX, 3,
+				 "key.destroyed")),
+	    200);
+	expect_list(t, 1, none, 0, t->size);
+	assert_int_equal(run(t, HK_IPC_AUDIT_SIGNATURES,
+			     B(t, "s", 1, "00")),
+	    200);
+	expect_list(t, 1, none, 0, HK_AUDIT_SCAN_MAX);
+}
+
+/* One answer holds at most about HK_AUDIT_RESP_BUDGET bytes of JSON: large
+ * events stop the page early, next says where to go on. */
+static void
+test_SIG6_answer_is_bounded(void **state)
+{
+	struct t *t = *state;
+	uint64_t seqs[64], from = t->size, next, i;
+	struct hk_mpk_reader r;
+	struct hk_bytes s;
+	uint32_t cnt, k;
+	size_t total = 0;
+
+	fill(t, 40, 60000); /* about 120 KB of JSON each */
+	assert_int_equal(run(t, HK_IPC_AUDIT_EVENTS,
+			     B(t, "uu", 1, from, 2, (uint64_t)500)),
+	    200);
+	next = ans_uint(t, 2);
+	assert_true(next > from + 1 && next < t->size);
+	for (i = 0; i < next - from; i++)
+		seqs[i] = from + i;
+	expect_list(t, 1, seqs, (size_t)(next - from), next);
+	r = ans(t, 1);
+	assert_int_equal(hk_mpk_get_array(&r, &cnt), 0);
+	for (k = 0; k < cnt; k++) {
+		assert_int_equal(hk_mpk_get_str(&r, &s), 0);
+		total += s.n;
+	}
+	assert_true(total <= HK_AUDIT_RESP_BUDGET);
+	assert_true(total + s.n > HK_AUDIT_RESP_BUDGET);
+	/* Under the IPC frame, with room for the context. */
+	assert_true(t->resp.len < HK_IPC_MAX_FRAME - 4096);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_OPS4_status, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_SIG6_events_paged_like_ledger_show, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_SIG6_event_filters, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(test_ACT3_bad_requests_are_400,
+		setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_OPS4_receipts_and_consistency,
+		setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_SIG6_signatures_by_hash,
+		setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_SIG6_scan_is_bounded, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(test_SIG6_answer_is_bounded, setup,
+		teardown),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
