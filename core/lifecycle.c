@@ -2240,6 +2240,24 @@ op_signer_destroy(struct hk_lc *lc, struct job *j)
 /* ---- the CSC v2 methods on the executor (docs/csc-api.md) -------------- */
 
 #define CSC_BAD(j, desc) fail((j), 400, "invalid_request", (desc))
+#define CSC_UNAVAILABLE(j) \
+	fail((j), 503, "temporarily_unavailable", "The service is unavailable")
+
+/* csc_secret(j, secret, n): answer {1: ${secret}, 2: ${n}} (an access
+ * token or a SAD and its lifetime), then wipe ${secret}. */
+static void
+csc_secret(struct job *j, char *secret, size_t cap, uint64_t n)
+{
+	struct hk_mpk_writer w;
+
+	resp_map(j, &w, 2);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, secret);
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_uint(&w, n);
+	ok_status(j, &w);
+	sodium_memzero(secret, cap);
+}
 
 /* Authorization data of one request, for the events (SIG-3). */
 struct authctx {
@@ -2434,7 +2452,6 @@ op_csc_info(struct hk_lc *lc, struct job *j)
 static void
 op_csc_login(struct hk_lc *lc, struct job *j)
 {
-	struct hk_mpk_writer w;
 	char token[HK_SAM_SECRET_LEN + 1];
 	uint64_t expires = 0;
 	int r;
@@ -2454,17 +2471,10 @@ op_csc_login(struct hk_lc *lc, struct job *j)
 		return;
 	}
 	if ((r = hk_sam_login(lc->o.sam, j->sid, token, &expires)) != 0) {
-		fail(j, 503, "temporarily_unavailable",
-		    "The service is unavailable");
+		CSC_UNAVAILABLE(j);
 		return;
 	}
-	resp_map(j, &w, 2);
-	hk_mpk_put_uint(&w, 1);
-	hk_mpk_put_cstr(&w, token);
-	hk_mpk_put_uint(&w, 2);
-	hk_mpk_put_uint(&w, expires);
-	ok_status(j, &w);
-	sodium_memzero(token, sizeof(token));
+	csc_secret(j, token, sizeof(token), expires);
 }
 
 static void
@@ -2957,7 +2967,6 @@ grant(struct hk_lc *lc, struct job *j, const char *cid,
     const struct hk_cred_info *ci, struct hk_sam_grant *g,
     const struct authctx *a, const uint8_t *extends, uint64_t step)
 {
-	struct hk_mpk_writer w;
 	struct hk_sam_grant gone;
 	struct bb b;
 	char sad[HK_SAM_SECRET_LEN + 1];
@@ -2968,8 +2977,7 @@ grant(struct hk_lc *lc, struct job *j, const char *cid,
 
 	g->expires_ms = now_ms() + life * 1000;
 	if ((r = hk_sam_sad_new(lc->o.sam, g, sad, id)) != 0) {
-		fail(j, 503, "temporarily_unavailable",
-		    "The service is unavailable");
+		CSC_UNAVAILABLE(j);
 		return;
 	}
 	/* sad_id, expires, level, and what auth_count() counts. */
@@ -2994,17 +3002,10 @@ grant(struct hk_lc *lc, struct job *j, const char *cid,
 			CSC_BAD(j, "The credential identified by credentialID "
 				   "is disabled");
 		else
-			fail(j, 503, "temporarily_unavailable",
-			    "The service is unavailable");
+			CSC_UNAVAILABLE(j);
 		return;
 	}
-	resp_map(j, &w, 2);
-	hk_mpk_put_uint(&w, 1);
-	hk_mpk_put_cstr(&w, sad);
-	hk_mpk_put_uint(&w, 2);
-	hk_mpk_put_uint(&w, life);
-	ok_status(j, &w);
-	sodium_memzero(sad, sizeof(sad));
+	csc_secret(j, sad, sizeof(sad), life);
 }
 
 static void
