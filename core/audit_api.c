@@ -163,17 +163,21 @@ audit_status(struct ledger *l, struct args *x, struct hk_audit_answer *a)
 {
 	struct hk_buf cp = HK_BUF_INIT;
 	struct hk_mpk_writer w;
+	struct hk_state_verified v;
 	uint64_t size = 0;
 	int r;
 
 	(void)x;
+	memset(&v, 0, sizeof(v));
+	if (a->verified != NULL)
+		v = *a->verified;
 	if ((r = ledger_checkpoint_get(l, 0, &cp, &size)) != 0) {
 		unavailable(a, r);
 		goto out;
 	}
 	hk_buf_reset(a->resp);
 	hk_mpk_writer_init(&w, a->resp);
-	hk_mpk_put_map(&w, 4);
+	hk_mpk_put_map(&w, 9);
 	hk_mpk_put_uint(&w, 1);
 	hk_mpk_put_cstr(&w, ledger_origin(l));
 	hk_mpk_put_uint(&w, 2);
@@ -182,6 +186,18 @@ audit_status(struct ledger *l, struct args *x, struct hk_audit_answer *a)
 	hk_mpk_put_str(&w, (const char *)cp.p, cp.len);
 	hk_mpk_put_uint(&w, 4);
 	hk_mpk_put_cstr(&w, ledger_vkey(l));
+	/* The last full verification, as the ledger recorded it (its
+	 * ledger.verified event, replayed into the state at start). */
+	hk_mpk_put_uint(&w, 5);
+	hk_mpk_put_uint(&w, v.has ? v.at_ms : 0);
+	hk_mpk_put_uint(&w, 6);
+	hk_mpk_put_uint(&w, v.has ? v.events : 0);
+	hk_mpk_put_uint(&w, 7);
+	hk_mpk_put_cstr(&w, !v.has ? "none" : v.ok ? "ok" : "failed");
+	hk_mpk_put_uint(&w, 8);
+	hk_mpk_put_cstr(&w, v.has && !v.ok ? v.msg : "");
+	hk_mpk_put_uint(&w, 9);
+	hk_mpk_put_uint(&w, v.has ? v.seq : 0);
 	done(a, &w);
 out:
 	hk_buf_release(&cp);

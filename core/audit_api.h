@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/state.h"
 #include "ledger/ledger.h"
 
 /* One request examines at most this many events (/events, /signatures). */
@@ -37,6 +38,8 @@ struct hk_audit_answer {
 	size_t reason_max;
 	char *target;       /* what the request was about, for admin.request */
 	size_t target_max;
+	/* Input: the last full verification for /status (NULL: none). */
+	const struct hk_state_verified *verified;
 };
 
 /** hk_audit_api_handles(type): whether ${type} is an auditor API type. */

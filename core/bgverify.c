@@ -79,9 +79,19 @@ record(struct hk_bgverify *b, const struct ledger_verify_report *rep,
 		ev.actor_channel = HK_CHANNEL_INTERNAL;
 		ev.body = (struct hk_bytes){body.p, body.len};
 		hk_state_decide_lock(b->o.state);
-		if ((r = ledger_append_wait(b->o.ledger, &ev, &ev.seq)) == 0 &&
-		    hk_state_apply(b->o.state, &ev, &why) != 0)
-			r = HK_ESTATE;
+		if ((r = ledger_append_wait(b->o.ledger, &ev, &ev.seq)) == 0) {
+			/* The time the ledger gave it, for the state's "last
+			 * verification" (a replay reads the same). */
+			struct hk_buf raw = HK_BUF_INIT;
+			struct hk_event st;
+
+			if (ledger_event_get(b->o.ledger, ev.seq, &raw) == 0 &&
+			    hk_event_decode(raw.p, raw.len, &st, NULL) == 0)
+				ev.time_ms = st.time_ms;
+			if (hk_state_apply(b->o.state, &ev, &why) != 0)
+				r = HK_ESTATE;
+			hk_buf_release(&raw);
+		}
 		hk_state_decide_unlock(b->o.state);
 	}
 	hk_buf_release(&body);

@@ -3203,9 +3203,11 @@ out:
 static void
 op_audit(struct hk_lc *lc, struct job *j)
 {
+	struct hk_state_verified v;
 	struct hk_audit_answer a = {0, &j->resp, j->reason, sizeof(j->reason),
-	    j->target, sizeof(j->target)};
+	    j->target, sizeof(j->target), &v};
 
+	hk_state_last_verified(lc->o.state, &v);
 	hk_audit_api_run(lc->o.ledger, j->type, j->body.p, j->body.len, &a);
 	j->status = a.status;
 }

@@ -26,6 +26,7 @@ struct hk_state {
 	uint8_t config[32];
 	uint64_t flagged, first_seq;
 	const char *first_why;
+	struct hk_state_verified verified; /* the last ledger.verified */
 };
 
 static int hk_state_foreach_cred_u(const struct hk_state *st,
@@ -635,6 +636,30 @@ hk_state_apply_u(struct hk_state *st, const struct hk_event *ev,
 			st->has_config = true;
 		return 0;
 	}
+	if (ev->type == HK_EV_LEDGER_VERIFIED) {
+		/* What the console and /audit/v1/status show as the last
+		 * full verification; it survives restarts by replay. */
+		struct hk_state_verified v;
+		char res[16];
+
+		memset(&v, 0, sizeof(v));
+		v.has = true;
+		v.seq = ev->seq;
+		v.at_ms = ev->time_ms;
+		if (body_uint(ev, HK_BODY_VERIFY_EVENTS, &v.events) != 0 ||
+		    body_str(ev, HK_BODY_VERIFY_RESULT, res, sizeof(res)) != 0 ||
+		    (strcmp(res, "ok") != 0 && strcmp(res, "failed") != 0)) {
+			*why = "ledger.verified without its events or result";
+			return HK_ESTATE;
+		}
+		v.ok = strcmp(res, "ok") == 0;
+		if (!v.ok && body_str(ev, HK_BODY_VERIFY_MESSAGE, v.msg,
+				 sizeof(v.msg)) != 0)
+			snprintf(v.msg, sizeof(v.msg), "%s",
+			    "(message missing or too long)");
+		st->verified = v;
+		return 0;
+	}
 	/* Zeroed, and copied with memcpy below: the digest hashes these
 	 * structs whole, padding included. */
 	if ((fx = calloc(1, sizeof(*fx))) == NULL)
@@ -859,6 +884,13 @@ hk_state_last_config_u(const struct hk_state *st, uint8_t out[static 32])
 	return st->has_config;
 }
 
+static void
+hk_state_last_verified_u(const struct hk_state *st,
+    struct hk_state_verified *out)
+{
+	*out = st->verified;
+}
+
 /* ---- digest ------------------------------------------------------------- */
 
 static int
@@ -1041,6 +1073,14 @@ void
 hk_state_counts(const struct hk_state *st, uint64_t *signers, uint64_t *creds)
 {
 	LOCKED(st, hk_state_counts_u(st, signers, creds));
+}
+
+/** hk_state_last_verified(st, out): the last ledger.verified event. */
+void
+hk_state_last_verified(const struct hk_state *st,
+    struct hk_state_verified *out)
+{
+	LOCKED(st, hk_state_last_verified_u(st, out));
 }
 
 /** hk_state_last_config(st, out): the last recorded configuration hash. */

@@ -205,6 +205,21 @@ void hk_state_counts(const struct hk_state *st, uint64_t *signers,
  * last appliance.started (or config.applied) event; false if none. */
 bool hk_state_last_config(const struct hk_state *st, uint8_t out[static 32]);
 
+/* The last ledger.verified event replayed or applied (bgverify.h). */
+struct hk_state_verified {
+	bool has;         /* one was seen */
+	bool ok;          /* its result was "ok" */
+	uint64_t seq;     /* its seq */
+	uint64_t at_ms;   /* its time */
+	uint64_t events;  /* events it checked */
+	char msg[200];    /* what was wrong, when !ok */
+};
+
+/** hk_state_last_verified(st, out): the last full verification recorded
+ * in the ledger (out->has false if none yet). */
+void hk_state_last_verified(const struct hk_state *st,
+    struct hk_state_verified *out);
+
 /** hk_state_digest(st, out): SHA-256 over a canonical serialisation of
  * all state (sorted by id), for comparing states. */
 HK_MUST_CHECK int hk_state_digest(const struct hk_state *st,

@@ -444,6 +444,11 @@ static const struct net_route_field r_audit_status[] = {
     R_UINT(2, "size"),
     R_STR(3, "checkpoint"),
     R_STR(4, "vkey"),
+    R_UINT(5, "verified_at"),
+    R_UINT(6, "verified_events"),
+    R_STR(7, "verified_result"),
+    R_STR(8, "verified_message"),
+    R_UINT(9, "verified_seq"),
 };
 static const struct net_route_field r_audit_events[] = {
     R_JSONLIST(1, "events"),

@@ -40,6 +40,7 @@ struct t {
 	struct hk_buf resp, req;
 	char reason[160], target[80];
 	unsigned status;
+	const struct hk_state_verified *verified; /* for /status */
 };
 
 /* The hash event i signs (signature.created when i % 3 == 0). */
@@ -160,7 +161,7 @@ static unsigned
 run(struct t *t, uint64_t type, const struct hk_buf *req)
 {
 	struct hk_audit_answer a = {0, &t->resp, t->reason, sizeof(t->reason),
-	    t->target, sizeof(t->target)};
+	    t->target, sizeof(t->target), t->verified};
 	uint64_t after = 0;
 
 	hk_buf_reset(&t->resp);
@@ -304,8 +305,39 @@ test_OPS4_status(void **state)
 	s = ans_str(t, 4);
 	assert_int_equal(s.n, strlen(ledger_vkey(t->f.l)));
 	assert_memory_equal(s.p, ledger_vkey(t->f.l), s.n);
-	/* Exactly four keys. */
-	assert_int_equal(t->resp.p[0], 0x84);
+	/* No full verification yet: "none", zeros, no message. */
+	assert_int_equal(ans_uint(t, 5), 0);
+	assert_int_equal(ans_uint(t, 6), 0);
+	s = ans_str(t, 7);
+	assert_true(s.n == 4 && memcmp(s.p, "none", 4) == 0);
+	assert_int_equal(ans_str(t, 8).n, 0);
+	assert_int_equal(ans_uint(t, 9), 0);
+	/* Exactly nine keys. */
+	assert_int_equal(t->resp.p[0], 0x89);
+	/* A failed one is shown with its message, time, size and seq. */
+	{
+		struct hk_state_verified v = {true, false, 77, 1700000000123,
+		    76, "at seq 12: leaf hash mismatch"};
+
+		t->verified = &v;
+		assert_int_equal(run(t, HK_IPC_AUDIT_STATUS, NULL), 200);
+		t->verified = NULL;
+		assert_int_equal(ans_uint(t, 5), 1700000000123);
+		assert_int_equal(ans_uint(t, 6), 76);
+		s = ans_str(t, 7);
+		assert_true(s.n == 6 && memcmp(s.p, "failed", 6) == 0);
+		s = ans_str(t, 8);
+		assert_true(s.n == strlen(v.msg) &&
+		    memcmp(s.p, v.msg, s.n) == 0);
+		assert_int_equal(ans_uint(t, 9), 77);
+		v.ok = true;
+		t->verified = &v;
+		assert_int_equal(run(t, HK_IPC_AUDIT_STATUS, NULL), 200);
+		t->verified = NULL;
+		s = ans_str(t, 7);
+		assert_true(s.n == 2 && memcmp(s.p, "ok", 2) == 0);
+		assert_int_equal(ans_str(t, 8).n, 0);
+	}
 	/* It takes no parameter. */
 	assert_int_equal(run(t, HK_IPC_AUDIT_STATUS, B(t, "u", 1, (uint64_t)0)),
 	    400);

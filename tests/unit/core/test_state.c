@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "core/log.h"
+#include "core/mpk.h"
 #include "core/state.h"
 #include "tests/unit/testutil.h"
 
@@ -390,6 +391,97 @@ test_OPS4_replay_flags_illegal_transitions(void **state)
 	fixture_free(&f);
 }
 
+/* verified_event(ev, b, ok, events, msg): a ledger.verified event as
+ * core/bgverify.c writes it. */
+static void
+verified_event(struct hk_event *ev, struct hk_buf *b, bool ok,
+    uint64_t events, const char *msg)
+{
+	struct hk_mpk_writer w;
+	uint8_t root[32] = {0};
+
+	hk_buf_reset(b);
+	hk_mpk_writer_init(&w, b);
+	hk_mpk_put_map(&w, ok ? 5 : 6);
+	hk_mpk_put_uint(&w, HK_BODY_VERIFY_EVENTS);
+	hk_mpk_put_uint(&w, events);
+	hk_mpk_put_uint(&w, HK_BODY_VERIFY_CHECKPOINTS);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_uint(&w, HK_BODY_VERIFY_ROOT);
+	hk_mpk_put_bin(&w, root, sizeof(root));
+	hk_mpk_put_uint(&w, HK_BODY_VERIFY_RESULT);
+	hk_mpk_put_cstr(&w, ok ? "ok" : "failed");
+	if (!ok) {
+		hk_mpk_put_uint(&w, HK_BODY_VERIFY_MESSAGE);
+		hk_mpk_put_cstr(&w, msg);
+	}
+	hk_mpk_put_uint(&w, HK_BODY_VERIFY_MS);
+	hk_mpk_put_uint(&w, 12);
+	assert_int_equal(hk_mpk_writer_status(&w), 0);
+	memset(ev, 0, sizeof(*ev));
+	ev->type = HK_EV_LEDGER_VERIFIED;
+	ev->actor_kind = HK_ACTOR_SYSTEM;
+	ev->actor_id = (struct hk_bytes){(const uint8_t *)"hankod", 6};
+	ev->actor_channel = HK_CHANNEL_INTERNAL;
+	ev->body = (struct hk_bytes){b->p, b->len};
+}
+
+/* OPS-4: the last full verification (what /audit/v1/status and the
+ * console show) is the last ledger.verified event, live and after a cold
+ * replay; a malformed one is flagged. */
+static void
+test_OPS4_last_verification_survives_replay(void **state)
+{
+	struct hk_state *st = hk_state_new(), *cold = hk_state_new();
+	struct hk_state_verified v;
+	struct hk_buf b = HK_BUF_INIT;
+	struct hk_event ev;
+	struct fixture f;
+	const char *why = NULL;
+	uint64_t seq1, seq2;
+
+	(void)state;
+	assert_int_equal(fixture_new(&f, "test.example/verified"), 0);
+	hk_state_last_verified(st, &v);
+	assert_false(v.has);
+	verified_event(&ev, &b, true, 41, NULL);
+	assert_int_equal(ledger_append_wait(f.l, &ev, &seq1), 0);
+	ev.seq = seq1;
+	ev.time_ms = 1700000000001ull;
+	assert_int_equal(hk_state_apply(st, &ev, &why), 0);
+	hk_state_last_verified(st, &v);
+	assert_true(v.has && v.ok);
+	assert_int_equal(v.seq, seq1);
+	assert_int_equal(v.events, 41);
+	assert_true(v.at_ms == 1700000000001ull);
+	verified_event(&ev, &b, false, 42, "at seq 7: leaf hash mismatch");
+	assert_int_equal(ledger_append_wait(f.l, &ev, &seq2), 0);
+	ev.seq = seq2;
+	assert_int_equal(hk_state_apply(st, &ev, &why), 0);
+	assert_int_equal(hk_state_replay(cold, f.l, NULL), 0);
+	hk_state_last_verified(cold, &v);
+	assert_true(v.has && !v.ok);
+	assert_int_equal(v.seq, seq2);
+	assert_int_equal(v.events, 42);
+	assert_string_equal(v.msg, "at seq 7: leaf hash mismatch");
+	/* The replayed time is the ledger's. */
+	assert_true(v.at_ms > 1600000000000ull);
+	hk_state_last_verified(st, &v);
+	assert_int_equal(v.seq, seq2);
+	assert_int_equal(hk_state_flagged(cold, NULL, NULL), 0);
+	/* Without its result: refused, the last one stays. */
+	verified_event(&ev, &b, true, 43, NULL);
+	ev.body.p = (const uint8_t *)"\x80";
+	ev.body.n = 1;
+	assert_int_equal(hk_state_apply(st, &ev, &why), HK_ESTATE);
+	hk_state_last_verified(st, &v);
+	assert_int_equal(v.seq, seq2);
+	hk_buf_release(&b);
+	hk_state_free(st);
+	hk_state_free(cold);
+	fixture_free(&f);
+}
+
 static int
 teardown(void **state)
 {
@@ -407,6 +499,7 @@ main(void)
 		cmocka_unit_test(test_OPS2_privileged_users_and_approvals),
 		cmocka_unit_test(test_OPS4_live_state_equals_cold_replay),
 		cmocka_unit_test(test_OPS4_replay_flags_illegal_transitions),
+		cmocka_unit_test(test_OPS4_last_verification_survives_replay),
 	};
 
 	if (sodium_init() < 0)
