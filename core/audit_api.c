@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "core/audit_api.h"
+#include "core/audit_api_internal.h"
 #include "core/codec.h"
 #include "core/event_json.h"
 #include "core/ipc.h"
@@ -86,22 +87,6 @@ done(struct hk_audit_answer *a, const struct hk_mpk_writer *w)
 }
 
 /* ---- request maps ---------------------------------------------------------- */
-
-enum argk { ARG_UINT = 1, ARG_STR = 2 };
-
-struct argspec {
-	uint64_t key;
-	enum argk kind;
-	size_t max; /* str: the longest text */
-};
-
-#define ARGS_MAX 8
-
-struct args {
-	bool has[ARGS_MAX];
-	uint64_t u[ARGS_MAX];
-	struct hk_bytes s[ARGS_MAX];
-};
 
 /*
  * parse(body, n, spec, nspec, out, a): read the request map strictly:
@@ -627,4 +612,26 @@ hk_audit_api_run(struct ledger *l, uint64_t type, const uint8_t *body,
 	if (!parse(body, n, handlers[i].spec, handlers[i].nspec, &x, a))
 		return;
 	handlers[i].fn(l, &x, a);
+}
+
+/* For the bundle download (audit_bundle.c): the same strict request maps
+ * and answers. */
+bool
+hk_audit_api_parse(const uint8_t *body, size_t n, const struct argspec *spec,
+    size_t nspec, struct args *out, struct hk_audit_answer *a)
+{
+	return parse(body, n, spec, nspec, out, a);
+}
+
+void
+hk_audit_api_fail(struct hk_audit_answer *a, unsigned status,
+    const char *code, const char *desc)
+{
+	fail(a, status, code, desc);
+}
+
+void
+hk_audit_api_done(struct hk_audit_answer *a, const struct hk_mpk_writer *w)
+{
+	done(a, w);
 }

@@ -89,7 +89,9 @@ enum hk_ipc_type {
 	HK_IPC_AUDIT_RECEIPT = 62,          /* GET /audit/v1/receipts/{seq} */
 	HK_IPC_AUDIT_CONSISTENCY = 63,      /* GET /audit/v1/consistency */
 	HK_IPC_AUDIT_SIGNATURES = 64,       /* GET /audit/v1/signatures */
-	HK_IPC_TYPE_MAX = 64,
+	HK_IPC_AUDIT_BUNDLE = 65,           /* GET /audit/v1/bundle */
+	HK_IPC_AUDIT_BUNDLE_READ = 66,      /* its next chunk (the front) */
+	HK_IPC_TYPE_MAX = 66,
 };
 
 enum {

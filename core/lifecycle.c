@@ -27,6 +27,7 @@
 #include <sodium.h>
 
 #include "core/audit_api.h"
+#include "core/audit_bundle.h"
 #include "core/certcheck.h"
 #include "core/codec.h"
 #include "core/csr.h"
@@ -79,16 +80,26 @@ struct nonce {
 	bool used;
 };
 
+/* A queue and its worker thread. */
+struct lane {
+	struct hk_lc *lc;
+	pthread_t thread;
+	bool started;
+	pthread_cond_t cv;
+	struct job *head, **tail;
+	size_t queued, max;
+};
+
 struct hk_lc {
 	struct hk_lc_opts o;
 	struct hk_certcheck_store *trust;
 	X509_STORE *operators;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct job *head, **tail;
-	size_t queued;
+	pthread_mutex_t mu;   /* the lanes' queues, stopping */
+	/* Lane 0 runs every operation but the bundle exports, which take
+	 * seconds and run on lane 1 so that nothing waits behind them. */
+	struct lane lane[2];
 	bool stopping;
+	struct hk_audit_spool *spool; /* NULL: no bundle downloads */
 	struct nonce nonces[NONCES_MAX];
 	size_t nnonces;
 };
@@ -3198,6 +3209,47 @@ out:
 	free(more);
 }
 
+/* The certificate chain bound to ${cid}, opened with the signer's data
+ * key (for the bundle's certs/). */
+static int
+bundle_cert(void *arg, const char *cid, const char *sid, struct hk_buf *pem,
+    const char **why)
+{
+	struct hk_lc *lc = arg;
+	char key[128];
+	int r;
+
+	*why = NULL;
+	snprintf(key, sizeof(key), "cert/%s", cid);
+	if ((r = vault_get_personal(lc, sid, key, pem)) != 0)
+		*why = r == HK_ENOTFOUND ? "no certificate or data key in the "
+					   "vault" :
+					   "the certificate's box does not open";
+	return r;
+}
+
+/* GET /audit/v1/bundle and its chunks (core/audit_bundle.h), owned by the
+ * certificate that asked. */
+static void
+op_audit_bundle(struct hk_lc *lc, struct job *j)
+{
+	struct hk_audit_answer a = {0, &j->resp, j->reason, sizeof(j->reason),
+	    j->target, sizeof(j->target), NULL};
+
+	if (lc->spool == NULL) {
+		fail(j, 503, "unavailable", "bundle downloads are not "
+					    "configured");
+		return;
+	}
+	if (j->type == HK_IPC_AUDIT_BUNDLE)
+		hk_audit_bundle_open(lc->spool, lc->o.ledger, j->fp,
+		    bundle_cert, lc, j->body.p, j->body.len, &a);
+	else
+		hk_audit_bundle_read(lc->spool, j->fp, j->body.p, j->body.len,
+		    &a);
+	j->status = a.status;
+}
+
 /* The auditor API (docs/audit-api.md): read-only handlers of their own
  * file, run like every admin operation (role check, admin.request). */
 static void
@@ -3251,6 +3303,9 @@ static const struct {
 	{HK_IPC_AUDIT_RECEIPT, "audit.receipt", R_AUDITOR, op_audit},
 	{HK_IPC_AUDIT_CONSISTENCY, "audit.consistency", R_AUDITOR, op_audit},
 	{HK_IPC_AUDIT_SIGNATURES, "audit.signatures", R_AUDITOR, op_audit},
+	{HK_IPC_AUDIT_BUNDLE, "audit.bundle", R_AUDITOR, op_audit_bundle},
+	{HK_IPC_AUDIT_BUNDLE_READ, "audit.bundle_read", R_AUDITOR,
+	    op_audit_bundle},
 	{HK_IPC_SIGNER_ENROLL, "enroll", 0, op_enroll},
 	{HK_IPC_SIGNER_CSR_GET, "signer.csr_get", 0, op_signer_csr_get},
 	{HK_IPC_SIGNER_CSR_CONFIRM, "signer.csr_confirm", 0,
@@ -3336,6 +3391,11 @@ run(struct hk_lc *lc, struct job *j)
 	} else {
 		ops_table[i].fn(lc, j);
 	}
+	/* One HTTP request, one record: a bundle's further chunks are the
+	 * front fetching the rest of the download that audit.bundle
+	 * recorded; only a refused one is recorded again. */
+	if (j->type == HK_IPC_AUDIT_BUNDLE_READ && j->status == 200)
+		return;
 	record_admin(lc, j, ops_table[i].op);
 }
 
@@ -3353,19 +3413,20 @@ job_free(struct job *j)
 static void *
 thread_main(void *arg)
 {
-	struct hk_lc *lc = arg;
+	struct lane *ln = arg;
+	struct hk_lc *lc = ln->lc;
 	struct job *j;
 
 	pthread_mutex_lock(&lc->mu);
 	for (;;) {
-		while (lc->head == NULL && !lc->stopping)
-			pthread_cond_wait(&lc->cv, &lc->mu);
-		if ((j = lc->head) == NULL)
+		while (ln->head == NULL && !lc->stopping)
+			pthread_cond_wait(&ln->cv, &lc->mu);
+		if ((j = ln->head) == NULL)
 			break;
-		lc->head = j->next;
-		if (lc->head == NULL)
-			lc->tail = &lc->head;
-		lc->queued--;
+		ln->head = j->next;
+		if (ln->head == NULL)
+			ln->tail = &ln->head;
+		ln->queued--;
 		pthread_mutex_unlock(&lc->mu);
 		run(lc, j);
 		lc->o.done(lc->o.arg, j->id, j->status, j->resp.p, j->resp.len);
@@ -3380,6 +3441,7 @@ thread_main(void *arg)
 int
 hk_lc_submit(struct hk_lc *lc, const struct hk_ipc_msg *req)
 {
+	struct lane *ln;
 	struct job *j;
 	size_t n;
 	int r;
@@ -3410,16 +3472,17 @@ hk_lc_submit(struct hk_lc *lc, const struct hk_ipc_msg *req)
 		job_free(j);
 		return r;
 	}
+	ln = &lc->lane[j->type == HK_IPC_AUDIT_BUNDLE ? 1 : 0];
 	pthread_mutex_lock(&lc->mu);
-	if (lc->stopping || lc->queued >= QUEUE_MAX) {
+	if (lc->stopping || ln->queued >= ln->max) {
 		pthread_mutex_unlock(&lc->mu);
 		job_free(j);
 		return HK_EBUSY;
 	}
-	*lc->tail = j;
-	lc->tail = &j->next;
-	lc->queued++;
-	pthread_cond_signal(&lc->cv);
+	*ln->tail = j;
+	ln->tail = &j->next;
+	ln->queued++;
+	pthread_cond_signal(&ln->cv);
 	pthread_mutex_unlock(&lc->mu);
 	return 0;
 }
@@ -3468,22 +3531,54 @@ load_trust(struct hk_lc *lc)
 	return r == 0 ? 0 : HK_ECONFIG;
 }
 
+/* lanes_stop(lc): finish the queued jobs, stop the started threads. */
+static void
+lanes_stop(struct hk_lc *lc)
+{
+	size_t i;
+
+	pthread_mutex_lock(&lc->mu);
+	lc->stopping = true;
+	for (i = 0; i < 2; i++)
+		pthread_cond_broadcast(&lc->lane[i].cv);
+	pthread_mutex_unlock(&lc->mu);
+	for (i = 0; i < 2; i++) {
+		if (lc->lane[i].started)
+			pthread_join(lc->lane[i].thread, NULL);
+		pthread_cond_destroy(&lc->lane[i].cv);
+	}
+}
+
 /** hk_lc_new(o, out): start the executor. */
 int
 hk_lc_new(const struct hk_lc_opts *o, struct hk_lc **out)
 {
 	struct hk_lc *lc;
+	size_t i;
 	int r;
 
 	if ((lc = calloc(1, sizeof(*lc))) == NULL)
 		return HK_ENOMEM;
 	lc->o = *o;
-	lc->tail = &lc->head;
 	pthread_mutex_init(&lc->mu, NULL);
-	pthread_cond_init(&lc->cv, NULL);
-	if ((r = load_trust(lc)) != 0 ||
-	    (r = pthread_create(&lc->thread, NULL, thread_main, lc) != 0 ?
-		    HK_ENOMEM : 0) != 0) {
+	for (i = 0; i < 2; i++) {
+		lc->lane[i].lc = lc;
+		lc->lane[i].tail = &lc->lane[i].head;
+		lc->lane[i].max = i == 0 ? QUEUE_MAX : HK_AUDIT_BUNDLE_OPEN_MAX;
+		pthread_cond_init(&lc->lane[i].cv, NULL);
+	}
+	if ((r = load_trust(lc)) == 0 && o->spool_dir != NULL)
+		r = hk_audit_spool_new(o->spool_dir, &lc->spool);
+	for (i = 0; i < 2 && r == 0; i++) {
+		if (pthread_create(&lc->lane[i].thread, NULL, thread_main,
+			&lc->lane[i]) != 0)
+			r = HK_ENOMEM;
+		else
+			lc->lane[i].started = true;
+	}
+	if (r != 0) {
+		lanes_stop(lc);
+		hk_audit_spool_free(lc->spool);
 		hk_certcheck_store_free(lc->trust);
 		X509_STORE_free(lc->operators);
 		free(lc);
@@ -3499,15 +3594,11 @@ hk_lc_free(struct hk_lc *lc)
 {
 	if (lc == NULL)
 		return;
-	pthread_mutex_lock(&lc->mu);
-	lc->stopping = true;
-	pthread_cond_broadcast(&lc->cv);
-	pthread_mutex_unlock(&lc->mu);
-	pthread_join(lc->thread, NULL);
+	lanes_stop(lc);
+	hk_audit_spool_free(lc->spool);
 	hk_certcheck_store_free(lc->trust);
 	X509_STORE_free(lc->operators);
 	sodium_memzero(lc->nonces, sizeof(lc->nonces));
-	pthread_cond_destroy(&lc->cv);
 	pthread_mutex_destroy(&lc->mu);
 	free(lc);
 }

@@ -44,6 +44,9 @@ struct hk_lc_opts {
 	struct hk_pwhash_params pwhash;
 	hk_lc_done_cb done;
 	void *arg;
+	/* Where bundle downloads are packed (created; emptied at start and
+	 * stop); NULL: /audit/v1/bundle answers 503. */
+	const char *spool_dir;
 };
 
 /** hk_lc_new(o, out): load the trusted CAs and the operator CA, start the

@@ -23,4 +23,4 @@ $(BUILD)/bin/hankod: $(HANKOD_OBJS) $(LIB)
 
 # The auditor API's handlers (docs/audit-api.md), run by the executor of
 # core/lifecycle.c.
-LIB_SRCS += core/audit_api.c
+LIB_SRCS += core/audit_api.c core/audit_bundle.c

@@ -41,6 +41,7 @@ struct hk_monitor {
 	struct hk_anchor *anchor;  /* anti-rollback copy in the HSM */
 	struct hk_bgverify *verify; /* background full verification */
 	atomic_int verify_failed;
+	char spool[HK_CONFIG_PATH_MAX + 16]; /* audit bundle downloads */
 
 	uv_loop_t loop;
 	uv_pipe_t ipc;
@@ -162,6 +163,7 @@ hk_monitor_open(const struct hk_config *cfg, const char *state_dir,
 		return HK_ENOMEM;
 	m->cfg = cfg;
 	m->front = -1;
+	snprintf(m->spool, sizeof(m->spool), "%s/spool", state_dir);
 	/* The embedded token's SoftHSM reads its configuration from the
 	 * environment, before the module is loaded. */
 	if (cfg->softhsm_conf[0] != '\0')
@@ -674,6 +676,7 @@ hk_monitor_serve(struct hk_monitor *m, int ipc_fd, pid_t front)
 		hk_pwhash_params_default(&lo.pwhash);
 		lo.done = lc_done_cb;
 		lo.arg = m;
+		lo.spool_dir = m->spool;
 		if (hk_sam_new(&so, &m->sam) != 0) {
 			stop(m, HK_ENOMEM, "cannot start the SAM; stopping");
 		} else {

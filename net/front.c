@@ -98,6 +98,7 @@ enum conn_phase {
 	PH_HEAD,
 	PH_BODY,
 	PH_CORE,
+	PH_STREAM, /* a download: waiting for the client to take bytes */
 	PH_FLUSH,
 	PH_SHUTDOWN,
 	PH_LINGER,
@@ -137,6 +138,11 @@ struct conn {
 	char peer[64];     /* "address:port" */
 	uint8_t fp[NET_TLS_FP_LEN];
 	char subject[512];
+	/* A download in chunks (NET_ROUTE_STREAM): the core's handle, the
+	 * next offset and the archive's size. */
+	bool streaming;
+	char sh[33];
+	uint64_t s_next, s_total;
 };
 
 struct net_front {
@@ -184,6 +190,7 @@ static void conn_process(struct conn *c);
 static void conn_close(struct conn *c);
 static void conn_abort(struct conn *c);
 static void conn_update_reading(struct conn *c);
+static void stream_more(struct conn *c);
 static void front_fail(struct net_front *f, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void front_maybe_finish(struct net_front *f);
@@ -244,6 +251,11 @@ conn_write_cb(uv_write_t *req, int status)
 	if (c->phase == PH_FLUSH) {
 		if (c->wq_bytes == 0)
 			conn_close(c); /* its shutdown step, deferred */
+		return;
+	}
+	if (c->phase == PH_STREAM) {
+		if (c->wq_bytes <= NET_FRONT_WRITE_HWM)
+			stream_more(c);
 		return;
 	}
 	/* Below the high-water mark again: resume reading and any pipelined
@@ -462,6 +474,48 @@ listener_name(const struct conn *c)
  * (errors, "Connection: close", a peer that closed, draining) or go back
  * to reading the next request. ${extra}: NULL or field lines (CRLF).
  */
+/*
+ * log_request(c, status): one line per request (OPS-6): never the
+ * Authorization header, the query or a body. Refused connections are
+ * counted by log_refused.
+ */
+static void
+log_request(struct conn *c, int status)
+{
+	/* cert= names the privileged user (SHA-256 fingerprint of the
+	 * client certificate), "-" without one. */
+	char cert[2 * NET_TLS_FP_LEN + 1] = "-";
+
+	if (c->refused)
+		return;
+	if (c->has_cert)
+		hk_hex_encode(cert, c->fp, NET_TLS_FP_LEN);
+	hk_info_f("request %s-%llu listener=%s peer=%s cert=%s "
+		  "method=%s path=%s status=%d ms=%.3f tls=%s",
+	    c->f->id_prefix, (unsigned long long)c->id, listener_name(c),
+	    c->peer, cert, c->method, c->path[0] != '\0' ? c->path : "-",
+	    status, (double)(uv_hrtime() - c->t_start) / 1e6,
+	    net_tls_conn_version(c->tls));
+}
+
+/* conn_next(c, keep): the response is queued: wait for the next request
+ * on ${c}, or close it. */
+static void
+conn_next(struct conn *c, bool keep)
+{
+	c->route = NULL;
+	c->streaming = false;
+	if (!keep) {
+		conn_close(c);
+		return;
+	}
+	c->phase = PH_IDLE;
+	c->method = "-";
+	c->head_method = false;
+	c->path[0] = '\0';
+	conn_timer(c, c->f->idle_ms);
+}
+
 static void
 conn_respond(struct conn *c, int status, const char *body, size_t len,
     const char *extra)
@@ -486,39 +540,12 @@ conn_respond(struct conn *c, int status, const char *body, size_t len,
 		hk_error_f("response to %s: %s", c->peer, hk_strerror(r));
 		keep = false;
 	}
-	/*
-	 * One line per request (OPS-6): never the Authorization header, the
-	 * query or a body. Refused connections are counted by log_refused.
-	 */
-	if (!c->refused) {
-		/* cert= names the privileged user (SHA-256 fingerprint of
-		 * the client certificate), "-" without one. */
-		char cert[2 * NET_TLS_FP_LEN + 1] = "-";
-
-		if (c->has_cert)
-			hk_hex_encode(cert, c->fp, NET_TLS_FP_LEN);
-		hk_info_f("request %s-%llu listener=%s peer=%s cert=%s "
-			  "method=%s path=%s status=%d ms=%.3f tls=%s",
-		    f->id_prefix, (unsigned long long)c->id, listener_name(c),
-		    c->peer, cert, c->method,
-		    c->path[0] != '\0' ? c->path : "-", status,
-		    (double)(uv_hrtime() - c->t_start) / 1e6,
-		    net_tls_conn_version(c->tls));
-	}
+	log_request(c, status);
 	hk_buf_release(&out);
 	hk_buf_release(&hdr);
 	if (r == 0 && conn_flush(c) != 0)
 		return;
-	c->route = NULL;
-	if (!keep) {
-		conn_close(c);
-		return;
-	}
-	c->phase = PH_IDLE;
-	c->method = "-";
-	c->head_method = false;
-	c->path[0] = '\0';
-	conn_timer(c, f->idle_ms);
+	conn_next(c, keep);
 }
 
 /* conn_error(c, status, error, description, extra): a JSON error
@@ -682,6 +709,142 @@ answer_schema(struct conn *c, const struct hk_ipc_msg *m)
 				* or a SAD */
 }
 
+/*
+ * A download (NET_ROUTE_STREAM, docs/audit-api.md "GET /audit/v1/bundle"):
+ * the core answers {1: chunk bin, 2: total uint, 3: handle str, 4: name
+ * str} first, then {1: chunk, 2: total} to each HK_IPC_AUDIT_BUNDLE_READ
+ * the front sends as the client takes the bytes. The response announces
+ * the whole length, so a download cut short (the core failing in the
+ * middle, a timeout) can never pass for a complete one: the connection is
+ * aborted.
+ */
+static bool
+stream_name_ok(struct hk_bytes n)
+{
+	size_t i;
+
+	if (n.n == 0 || n.n > 80)
+		return false;
+	for (i = 0; i < n.n; i++)
+		if (!((n.p[i] >= 'a' && n.p[i] <= 'z') ||
+			(n.p[i] >= 'A' && n.p[i] <= 'Z') ||
+			(n.p[i] >= '0' && n.p[i] <= '9') || n.p[i] == '-' ||
+			n.p[i] == '.' || n.p[i] == '_'))
+			return false;
+	return true;
+}
+
+static void
+stream_abort(struct conn *c, const char *why)
+{
+	hk_warn_f("request %s-%llu: download cut at %llu of %llu bytes: %s",
+	    c->f->id_prefix, (unsigned long long)c->id,
+	    (unsigned long long)c->s_next, (unsigned long long)c->s_total,
+	    why);
+	log_request(c, 200);
+	c->streaming = false;
+	conn_abort(c);
+}
+
+static void
+answer_stream(struct conn *c, const struct hk_ipc_msg *m)
+{
+	struct hk_mpk_reader r;
+	struct hk_bytes chunk = {NULL, 0}, handle = {NULL, 0}, name = {NULL, 0};
+	struct hk_buf out = HK_BUF_INIT;
+	uint64_t key, total = 0;
+	uint32_t n, want = c->streaming ? 2 : 4;
+	char extra[256];
+	bool keep;
+	int e = 0;
+
+	if (!c->streaming && m->status != 200) {
+		answer_schema(c, m); /* the error, as any route's */
+		return;
+	}
+	if (m->status != 200) {
+		stream_abort(c, "the core refused the next chunk");
+		return;
+	}
+	hk_mpk_reader_init(&r, m->body.p, m->body.n);
+	if (hk_mpk_get_map(&r, &n) != 0 || n != want ||
+	    hk_mpk_get_uint(&r, &key) != 0 || key != 1 ||
+	    hk_mpk_get_bin(&r, &chunk) != 0 ||
+	    hk_mpk_get_uint(&r, &key) != 0 || key != 2 ||
+	    hk_mpk_get_uint(&r, &total) != 0)
+		e = 1;
+	if (e == 0 && want == 4 &&
+	    (hk_mpk_get_uint(&r, &key) != 0 || key != 3 ||
+		hk_mpk_get_str(&r, &handle) != 0 ||
+		hk_mpk_get_uint(&r, &key) != 0 || key != 4 ||
+		hk_mpk_get_str(&r, &name) != 0))
+		e = 1;
+	if (e == 0 && r.p != r.end)
+		e = 1;
+	if (e == 0 && !c->streaming &&
+	    (chunk.n > total || !stream_name_ok(name) ||
+		(handle.n == 0 ? chunk.n != total :
+				 handle.n != 32 || chunk.n == 0)))
+		e = 1;
+	if (e == 0 && c->streaming &&
+	    (total != c->s_total || chunk.n == 0 ||
+		chunk.n > c->s_total - c->s_next))
+		e = 1;
+	if (e != 0) {
+		if (c->streaming)
+			stream_abort(c, "a chunk outside the profile");
+		else
+			bad_gateway(c, "download answer outside the profile");
+		return;
+	}
+	if (!c->streaming) {
+		keep = c->keep_alive && !c->f->draining && !c->peer_closed;
+		snprintf(extra, sizeof(extra),
+		    "Cache-Control: no-store\r\nX-Request-Id: %s-%llu\r\n"
+		    "X-Content-Type-Options: nosniff\r\n"
+		    "Content-Disposition: attachment; filename=\"%.*s\"\r\n",
+		    c->f->id_prefix, (unsigned long long)c->id, (int)name.n,
+		    (const char *)name.p);
+		if (net_http_response(&out, 200, "application/x-tar", NULL,
+			(size_t)total, keep, extra) != 0 ||
+		    net_tls_conn_write(c->tls, out.p, out.len) != 0) {
+			hk_buf_release(&out);
+			conn_abort(c);
+			return;
+		}
+		hk_buf_release(&out);
+		c->keep_alive = keep;
+		c->streaming = true;
+		c->s_total = total;
+		c->s_next = 0;
+		memcpy(c->sh, handle.p, handle.n);
+		c->sh[handle.n] = '\0';
+		if (c->head_method) {
+			/* The head alone; the core drops the rest unread. */
+			log_request(c, 200);
+			if (conn_flush(c) == 0)
+				conn_next(c, keep);
+			return;
+		}
+	}
+	if (net_tls_conn_write(c->tls, chunk.p, chunk.n) != 0) {
+		stream_abort(c, "TLS write failed");
+		return;
+	}
+	c->s_next += chunk.n;
+	if (conn_flush(c) != 0)
+		return;
+	if (c->s_next == c->s_total) {
+		log_request(c, 200);
+		conn_next(c, c->keep_alive);
+		return;
+	}
+	c->phase = PH_STREAM;
+	conn_timer(c, c->f->idle_ms);
+	if (c->wq_bytes <= NET_FRONT_WRITE_HWM)
+		stream_more(c);
+}
+
 /* front_answer(c, m): the route's translator. */
 static void
 front_answer(struct conn *c, const struct hk_ipc_msg *m)
@@ -690,6 +853,7 @@ front_answer(struct conn *c, const struct hk_ipc_msg *m)
 	case NET_ROUTE_HEALTH: answer_health(c, m); break;
 	case NET_ROUTE_READY: answer_ready(c, m); break;
 	case NET_ROUTE_SCHEMA: answer_schema(c, m); break;
+	case NET_ROUTE_STREAM: answer_stream(c, m); break;
 	}
 }
 
@@ -772,6 +936,78 @@ ipc_send(struct net_front *f, const uint8_t *frame, size_t len)
 	return 0;
 }
 
+/* fill_ctx(c, m, rid): the request's id and context (who, from where,
+ * over what) for the core; ${rid} (32 bytes) holds the request id text. */
+static void
+fill_ctx(struct conn *c, struct hk_ipc_msg *m, char rid[32])
+{
+	const char *v = net_tls_conn_version(c->tls);
+
+	snprintf(rid, 32, "%s-%llu", c->f->id_prefix,
+	    (unsigned long long)c->id);
+	m->id = c->id;
+	m->ctx.listener = c->l->kind == LST_ADMIN ? HK_IPC_ADMIN :
+						    HK_IPC_SIGNING;
+	m->ctx.peer = (struct hk_bytes){(const uint8_t *)c->peer,
+	    strlen(c->peer)};
+	m->ctx.has_client_cert = c->has_cert;
+	memcpy(m->ctx.client_fp, c->fp, sizeof(c->fp));
+	m->ctx.client_subject = (struct hk_bytes){(const uint8_t *)c->subject,
+	    strlen(c->subject)};
+	m->ctx.request_id = (struct hk_bytes){(const uint8_t *)rid,
+	    strlen(rid)};
+	/* The channel's TLS version, for the records (SIG-3). */
+	if (v != NULL && v[0] != '\0' && strlen(v) <= 32)
+		m->ctx.tls = (struct hk_bytes){(const uint8_t *)v, strlen(v)};
+}
+
+/* stream_more(c): ask the core for the download's next chunk. */
+static void
+stream_more(struct conn *c)
+{
+	struct net_front *f = c->f;
+	struct hk_ipc_msg m;
+	struct hk_buf frame = HK_BUF_INIT, body = HK_BUF_INIT;
+	struct hk_mpk_writer w;
+	char rid[32];
+	int r;
+
+	if (c->phase != PH_STREAM)
+		return;
+	if (f->ipc_wq > FRONT_IPC_HWM) {
+		/* The core is busy: the write callback comes back. */
+		if (c->wq_bytes > 0)
+			return;
+		stream_abort(c, "the core channel is congested");
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	fill_ctx(c, &m, rid);
+	m.type = HK_IPC_AUDIT_BUNDLE_READ;
+	hk_mpk_writer_init(&w, &body);
+	hk_mpk_put_map(&w, 2);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, c->sh);
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_uint(&w, c->s_next);
+	m.body = (struct hk_bytes){body.p, body.len};
+	if ((r = hk_mpk_writer_status(&w)) != 0 ||
+	    (r = hk_ipc_encode(&m, &frame)) != 0) {
+		hk_buf_release(&body);
+		hk_buf_release(&frame);
+		stream_abort(c, "cannot frame the next chunk's request");
+		return;
+	}
+	hk_buf_release(&body);
+	r = ipc_send(f, frame.p, frame.len);
+	hk_buf_release(&frame);
+	if (r != 0)
+		return;
+	c->phase = PH_CORE;
+	pending_add(f, c);
+	conn_timer(c, f->core_ms);
+}
+
 /*
  * conn_request(c, consumed): a complete request of ${consumed} bytes is
  * at the start of c->in: route it, and either send it to the core or
@@ -842,7 +1078,7 @@ conn_request(struct conn *c, size_t consumed)
 	if (r == 0 && (rt->flags & NET_ROUTE_FORWARD_AUTH) != 0)
 		m.ctx.authorization = (struct hk_bytes){
 		    (const uint8_t *)auth.p, auth.len};
-	if (rt->answer == NET_ROUTE_SCHEMA) {
+	if (rt->answer == NET_ROUTE_SCHEMA || rt->answer == NET_ROUTE_STREAM) {
 		/* The API routes take no query, but the ones that read their
 		 * parameters from it (NET_ROUTE_QUERY, strictly): nothing may
 		 * be ignored. */
@@ -871,28 +1107,8 @@ conn_request(struct conn *c, size_t consumed)
 		    "the core is busy", NULL);
 		return;
 	}
-	snprintf(rid, sizeof(rid), "%s-%llu", f->id_prefix,
-	    (unsigned long long)c->id);
-	m.id = c->id;
+	fill_ctx(c, &m, rid);
 	m.type = rt->type;
-	m.ctx.listener = c->l->kind == LST_ADMIN ? HK_IPC_ADMIN :
-						    HK_IPC_SIGNING;
-	m.ctx.peer = (struct hk_bytes){(const uint8_t *)c->peer,
-	    strlen(c->peer)};
-	m.ctx.has_client_cert = c->has_cert;
-	memcpy(m.ctx.client_fp, c->fp, sizeof(c->fp));
-	m.ctx.client_subject = (struct hk_bytes){(const uint8_t *)c->subject,
-	    strlen(c->subject)};
-	m.ctx.request_id = (struct hk_bytes){(const uint8_t *)rid,
-	    strlen(rid)};
-	{
-		const char *v = net_tls_conn_version(c->tls);
-
-		/* The channel's TLS version, for the records (SIG-3). */
-		if (v != NULL && v[0] != '\0' && strlen(v) <= 32)
-			m.ctx.tls = (struct hk_bytes){(const uint8_t *)v,
-			    strlen(v)};
-	}
 	m.body = (struct hk_bytes){body.p, body.len};
 	r = hk_ipc_encode(&m, &frame);
 	/* The frame holds the only copy of the Authorization value and of
@@ -1233,7 +1449,15 @@ conn_timer_cb(uv_timer_t *t)
 		c->keep_alive = false;
 		conn_error(c, 408, "request_timeout", why, NULL);
 		break;
+	case PH_STREAM:
+		stream_abort(c, "the client took no bytes in time");
+		break;
 	case PH_CORE:
+		if (c->streaming) {
+			pending_remove(c);
+			stream_abort(c, "no chunk from the core in time");
+			break;
+		}
 		pending_remove(c);
 		hk_warn_f("request %s-%llu: no answer from the core within %u "
 			  "ms",

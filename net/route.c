@@ -265,6 +265,10 @@ static const struct net_route_field q_audit_consistency[] = {
     Q_UINT(1, "old", 1, 0),
     Q_UINT_OPT(2, "new", 1, 0),
 };
+static const struct net_route_field q_audit_bundle[] = {
+    Q_UINT_OPT(1, "from", 0, 0),
+    Q_UINT_OPT(2, "to", 0, 0),
+};
 static const struct net_route_field q_audit_signatures[] = {
     Q_STR(1, "hash", 1, 256),
     Q_UINT_OPT(2, "from", 0, 0),
@@ -636,6 +640,8 @@ static const struct net_route routes[] = {
 	0, REQ(q_audit_consistency), RESP(r_audit_consistency), 200},
     {NET_HTTP_GET, AU "/signatures", ADM, HK_IPC_AUDIT_SIGNATURES, QUERY, 0,
 	REQ(q_audit_signatures), RESP(r_audit_signatures), 200},
+    {NET_HTTP_GET, AU "/bundle", ADM, HK_IPC_AUDIT_BUNDLE, QUERY,
+	NET_ROUTE_STREAM, REQ(q_audit_bundle), NULL, 0, 200},
 
     {NET_HTTP_POST, S "/enroll", SIGN, HK_IPC_SIGNER_ENROLL, 0, 0,
 	REQ(q_enroll), RESP(r_enroll), 0},

@@ -126,6 +126,8 @@ enum net_route_answer {
 	NET_ROUTE_SCHEMA = 0, /* generic: the response schema */
 	NET_ROUTE_HEALTH = 1, /* /healthz (front.c) */
 	NET_ROUTE_READY = 2,  /* /readyz (front.c) */
+	NET_ROUTE_STREAM = 3, /* a download in chunks (front.c); errors by
+			       * the response schema */
 };
 
 /* Route flags. */

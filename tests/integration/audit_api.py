@@ -21,6 +21,7 @@ import shutil
 import ssl
 import sys
 import tempfile
+import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -29,9 +30,13 @@ import lifecycle as LC  # noqa: E402
 
 tap = LC.tap
 ROUTES = ["/audit/v1/status", "/audit/v1/events", "/audit/v1/receipts/1",
-          "/audit/v1/consistency?old=1", "/audit/v1/signatures?hash=00"]
+          "/audit/v1/consistency?old=1", "/audit/v1/signatures?hash=00",
+          "/audit/v1/bundle"]
 OPS = ["audit.status", "audit.events", "audit.receipt", "audit.consistency",
-       "audit.signatures"]
+       "audit.signatures", "audit.bundle"]
+STATUS_KEYS = {"origin", "size", "checkpoint", "vkey", "verified_at",
+               "verified_events", "verified_result", "verified_message",
+               "verified_seq"}
 
 
 def note(msg):
@@ -58,6 +63,49 @@ def get(api, path, method="GET", body=None):
     except ValueError:
         js = {"_raw": text[:200]}
     return r.status, js, hdrs
+
+
+def download(api, path):
+    """A download: (status, body bytes, headers)."""
+    c = http.client.HTTPSConnection("localhost", api.port, context=api.ctx,
+                                    timeout=300)
+    try:
+        c.request("GET", path, headers={"Connection": "close"})
+        r = c.getresponse()
+        data = r.read()
+        hdrs = dict(r.getheaders())
+    finally:
+        c.close()
+    return r.status, data, hdrs
+
+
+def unpack(data, into):
+    """The archive's single top directory, unpacked under ${into}."""
+    import io
+    import tarfile
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tf:
+        names = tf.getnames()
+        tops = {n.split("/")[0] for n in names}
+        if len(tops) != 1 or any(n.startswith("/") or ".." in n.split("/")
+                                 for n in names):
+            raise RuntimeError("unexpected archive layout: %r" % names[:5])
+        tf.extractall(into)
+    return os.path.join(into, tops.pop())
+
+
+def make_events(api, n):
+    """${n} more events: recorded status requests on one connection."""
+    c = http.client.HTTPSConnection("localhost", api.port, context=api.ctx,
+                                    timeout=60)
+    try:
+        for _ in range(n):
+            c.request("GET", "/audit/v1/status")
+            r = c.getresponse()
+            r.read()
+            if r.status != 200:
+                raise RuntimeError("status: %d" % r.status)
+    finally:
+        c.close()
 
 
 def add_user(w, pem_path, role):
@@ -172,7 +220,7 @@ def main():
         before = w.L.size()
         st, js, _ = get(AU, "/audit/v1/status")
         evs = w.events(before)
-        ok = st == 200 and set(js) == {"origin", "size", "checkpoint", "vkey"}
+        ok = st == 200 and set(js) == STATUS_KEYS
         if ok:
             origin, size, root0 = checkpoint_of(js["checkpoint"])
             ok = (js["vkey"] == vkey and origin == js["origin"] ==
@@ -180,6 +228,10 @@ def main():
                   before)
         tap(ok, "OPS-4: the auditor's status: origin, size, the latest "
             "checkpoint and the vkey", (st, js))
+        tap(ok and js["verified_result"] == "none" and
+            js["verified_at"] == 0 and js["verified_seq"] == 0 and
+            js["verified_message"] == "",
+            "OPS-4: no full verification yet: verified_result none", js)
         size0 = js["size"] if ok else before
         rec = [e for e in evs if e["type"] == "admin.request"]
         tap(len(evs) == 1 and len(rec) == 1 and
@@ -321,6 +373,75 @@ def main():
                                key="signatures")
         tap(items == [], "a hash nobody signed: no signature", items)
 
+        # --- the bundle through the API -----------------------------------
+        def check_bundle(path, want_from, label):
+            mark = w.L.size()
+            st, data, hdrs = download(AU, path)
+            evs = w.events(mark)
+            name = "hanko-audit-%d-%d" % (want_from, mark)
+            ok = (st == 200 and hdrs.get("Content-Type") ==
+                  "application/x-tar" and
+                  hdrs.get("Content-Disposition") ==
+                  'attachment; filename="%s.tar"' % name and
+                  int(hdrs.get("Content-Length", -1)) == len(data))
+            tap(ok, "OPS-4: GET %s: the bundle as application/x-tar, "
+                "%d bytes (%s)" % (path, len(data), label),
+                (st, hdrs, data[:200]))
+            tap(len(evs) == 1 and evs[0]["type"] == "admin.request" and
+                evs[0]["body"]["operation"] == "audit.bundle" and
+                evs[0]["body"]["target"] == "%d..%d" % (want_from, mark) and
+                evs[0]["body"]["outcome"] == "allowed" and
+                evs[0]["actor"]["id"] == fp["auditor"],
+                "OPS-6: the download is recorded once (audit.bundle, "
+                "target %d..%d)" % (want_from, mark),
+                [(e["type"], e["body"].get("operation")) for e in evs])
+            d = unpack(data, tempfile.mkdtemp(dir=work))
+            r = LC.run(LC.HANKO + ["audit", "verify", d, "--vkey", vkey])
+            tap(os.path.basename(d) == name and r.returncode == 0,
+                "SIG-6: `hanko audit verify` passes the downloaded bundle "
+                "(%s)" % label, (d, r.stdout[-400:], r.stderr[-400:]))
+            return d, data
+
+        d, data = check_bundle("/audit/v1/bundle", 0, "whole ledger")
+        man = json.load(open(d + "/manifest.json"))
+        pem_path = d + "/certs/%s.pem" % c.cid
+        try:
+            from cryptography import x509
+            text = open(pem_path, "rb").read()
+            end = b"-----END CERTIFICATE-----"
+            got = x509.load_pem_x509_certificate(
+                text[:text.index(end) + len(end)])
+            ok = got == c.cert
+        except Exception as ex:  # noqa: BLE001
+            ok, got = False, repr(ex)
+        tap(ok and any(x.get("credential") == c.cid
+                       for x in man.get("certificates", [])),
+            "SIG-6: the bundle carries the credential's bound certificate "
+            "(opened from the vault by the core)",
+            (man.get("certificates"), got))
+        # Over one IPC chunk (1 MiB): the front streams the rest.
+        make_events(AU, 1400)
+        d, data = check_bundle("/audit/v1/bundle", 0, "streamed in chunks")
+        tap(len(data) > (1 << 20),
+            "the streamed bundle spans more than one 1 MiB chunk (%d bytes)" %
+            len(data), len(data))
+        d, data = check_bundle("/audit/v1/bundle?from=300", 300,
+                               "from 300")
+        lines = open(d + "/events.jsonl").read().count("\n")
+        tap(lines == int(d.rsplit("-", 1)[1]) - 256,
+            "a range's bundle holds the events from the entry bundle of "
+            "'from' (256) on", lines)
+        # Refusals by the core: 400, recorded as refused with why.
+        size = w.L.size()
+        for q, why in (("to=%d" % (size + 10), "beyond the ledger's size"),
+                       ("from=9&to=9", "must be below")):
+            mark = w.L.size()
+            st, js, _ = get(AU, "/audit/v1/bundle?" + q)
+            evs = w.events(mark)
+            tap(st == 400 and why in js.get("error_description", "") and
+                len(evs) == 1 and evs[0]["body"]["outcome"] == "refused",
+                "bundle ?%s: 400 (%s), recorded" % (q, why), (st, js))
+
         # --- bad queries: 400, nothing recorded ----------------------------
         bad = ["/audit/v1/events?form=1", "/audit/v1/events?from=1&from=2",
                "/audit/v1/events?from=abc", "/audit/v1/events?from=-1",
@@ -329,7 +450,8 @@ def main():
                "/audit/v1/events?type=%zz", "/audit/v1/status?x=1",
                "/audit/v1/consistency", "/audit/v1/consistency?old=0",
                "/audit/v1/signatures", "/audit/v1/receipts/01",
-               "/audit/v1/receipts/x"]
+               "/audit/v1/receipts/x", "/audit/v1/bundle?from=x",
+               "/audit/v1/bundle?to=1&to=2", "/audit/v1/bundle?size=3"]
         for path in bad:
             mark = w.L.size()
             st, js, _ = get(AU, path)
@@ -362,6 +484,44 @@ def main():
                     (st, js, hdrs.get("Allow")))
         st, js, _ = get(AU, "/audit/v1/export")
         tap(st == 404, "an unknown /audit/v1/ path: 404", (st, js))
+
+        # --- the last full verification, recorded and replayed -------------
+        w.stop()
+        conf_path = w.state + "/hanko.conf"
+        conf0 = open(conf_path).read()
+        with open(conf_path, "w") as f:
+            f.write(conf0.replace("[ledger]\n",
+                                  "[ledger]\nverify_interval_s = 1\n", 1))
+        mark = w.L.size()
+        tap(w.d.start(w.signing), "hankod restarts with verify_interval_s = 1")
+        deadline = time.time() + (120 if LC.SLOW else 20)
+        ver = []
+        while time.time() < deadline and not ver:
+            ver = [e for e in w.events(mark) if e["type"] == "ledger.verified"]
+            time.sleep(0.3)
+        st, js, _ = get(AU, "/audit/v1/status")
+        ok = (bool(ver) and st == 200 and set(js) == STATUS_KEYS)
+        if ok:
+            last = ([e for e in w.events(mark)
+                     if e["type"] == "ledger.verified" and
+                     e["seq"] == js["verified_seq"]] or [{"seq": -1,
+                                                          "body": {}}])[0]
+            ok = (js["verified_result"] == "ok" and
+                  js["verified_seq"] == last["seq"] and
+                  js["verified_events"] == last["body"]["events"] and
+                  js["verified_at"] > 0 and js["verified_message"] == "")
+        tap(ok, "OPS-4: /audit/v1/status shows the last background "
+            "verification (result, seq, events, time)", (js, ver[:1]))
+        w.stop()
+        with open(conf_path, "w") as f:
+            f.write(conf0)
+        tap(w.d.start(w.signing), "hankod restarts without it")
+        st, js2, _ = get(AU, "/audit/v1/status")
+        tap(ok and st == 200 and js2["verified_result"] == "ok" and
+            js2["verified_seq"] >= js["verified_seq"] and
+            js2["verified_at"] > 0,
+            "OPS-4: after a restart the last verification is still shown "
+            "(replayed from the ledger)", js2)
 
         r = LC.run(HANKO_VERIFY + ["--state", w.state])
         tap(r.returncode == 0, "the ledger verifies at the end", r.stderr)

@@ -99,6 +99,7 @@ static const struct {
     {NET_HTTP_GET, "/audit/v1/receipts/0", NET_ROUTE_ADMIN, 62},
     {NET_HTTP_GET, "/audit/v1/consistency", NET_ROUTE_ADMIN, 63},
     {NET_HTTP_GET, "/audit/v1/signatures", NET_ROUTE_ADMIN, 64},
+    {NET_HTTP_GET, "/audit/v1/bundle", NET_ROUTE_ADMIN, 65},
 };
 
 static const struct net_route *
@@ -199,7 +200,10 @@ test_NET1_contract_routes_on_their_listener_only(void **state)
 		rt = route_for(contract[i].m, contract[i].path,
 		    contract[i].listener);
 		assert_int_equal(rt->type, contract[i].type);
-		assert_int_equal(rt->answer, NET_ROUTE_SCHEMA);
+		/* The bundle is the one download in chunks. */
+		assert_int_equal(rt->answer,
+		    contract[i].type == HK_IPC_AUDIT_BUNDLE ? NET_ROUTE_STREAM :
+							      NET_ROUTE_SCHEMA);
 		/* Basic and Bearer routes forward Authorization, the
 		 * others (admin, enroll, CSC info) do not. */
 		assert_int_equal((rt->flags & NET_ROUTE_FORWARD_AUTH) != 0,
@@ -1894,6 +1898,20 @@ test_AUDIT_query_maps_exact(void **state)
 	assert_int_equal(query("/audit/v1/status", NULL, NULL, &got, &e), 0);
 	assert_int_equal(got.len, 1);
 
+	/* The bundle's range. */
+	assert_int_equal(query("/audit/v1/bundle", "to=700&from=3", NULL, &got,
+			     &e),
+	    0);
+	hk_buf_reset(&want);
+	hk_mpk_writer_init(&w, &want);
+	hk_mpk_put_map(&w, 2);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_uint(&w, 3);
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_uint(&w, 700);
+	assert_int_equal(hk_mpk_writer_status(&w), 0);
+	assert_bytes(&got, &want);
+
 	/* "+" is a space, %XX a byte (UTF-8 passes), the largest uint. */
 	assert_int_equal(query("/audit/v1/signatures",
 			     "hash=a+b%2B%E3%81%82&from=9223372036854775807",
@@ -1996,6 +2014,11 @@ test_AUDIT_query_refusals(void **state)
 	    {"/audit/v1/signatures", "from=1", NULL,
 		"missing field \"hash\""},
 	    {"/audit/v1/status", "x=1", NULL, "unknown query parameter"},
+	    {"/audit/v1/bundle", "from=-1", NULL,
+		"query parameter \"from\" must be a decimal integer"},
+	    {"/audit/v1/bundle", "to=1&to=2", NULL,
+		"query parameter \"to\" appears more than once"},
+	    {"/audit/v1/bundle", NULL, "{}", "this resource takes no body"},
 	    {"/audit/v1/receipts/01", NULL, NULL,
 		"path parameter \"seq\" must be a decimal number without "
 		"leading zeros"},
@@ -2111,7 +2134,8 @@ test_AUDIT_read_only_routes(void **state)
 {
 	static const char *const paths[] = {"/audit/v1/status",
 	    "/audit/v1/events", "/audit/v1/receipts/5",
-	    "/audit/v1/consistency", "/audit/v1/signatures"};
+	    "/audit/v1/consistency", "/audit/v1/signatures",
+	    "/audit/v1/bundle"};
 	static const enum net_http_method others[] = {NET_HTTP_POST,
 	    NET_HTTP_PUT, NET_HTTP_DELETE, NET_HTTP_HEAD};
 	const struct net_route *rt, *t;
