@@ -89,7 +89,12 @@ enum hk_ipc_type {
 	HK_IPC_AUDIT_RECEIPT = 62,          /* GET /audit/v1/receipts/{seq} */
 	HK_IPC_AUDIT_CONSISTENCY = 63,      /* GET /audit/v1/consistency */
 	HK_IPC_AUDIT_SIGNATURES = 64,       /* GET /audit/v1/signatures */
-	HK_IPC_TYPE_MAX = 64,
+	/* 65, 66: the audit bundle download (main). */
+	HK_IPC_CONSOLE = 67,                /* GET /console/... (access) */
+	HK_IPC_AUDIT_SUMMARY = 68,          /* GET /audit/v1/summary */
+	HK_IPC_AUDIT_HISTORY = 69,          /* GET /audit/v1/history */
+	HK_IPC_AUDIT_SIGNERS = 70,          /* GET /audit/v1/signers */
+	HK_IPC_TYPE_MAX = 70,
 };
 
 enum {

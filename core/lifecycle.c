@@ -3205,8 +3205,9 @@ op_audit(struct hk_lc *lc, struct job *j)
 {
 	struct hk_audit_answer a = {0, &j->resp, j->reason, sizeof(j->reason),
 	    j->target, sizeof(j->target)};
+	struct hk_audit_ctx cx = {lc->o.ledger, lc->o.state, now_ms()};
 
-	hk_audit_api_run(lc->o.ledger, j->type, j->body.p, j->body.len, &a);
+	hk_audit_api_run(&cx, j->type, j->body.p, j->body.len, &a);
 	j->status = a.status;
 }
 
@@ -3249,6 +3250,12 @@ static const struct {
 	{HK_IPC_AUDIT_RECEIPT, "audit.receipt", R_AUDITOR, op_audit},
 	{HK_IPC_AUDIT_CONSISTENCY, "audit.consistency", R_AUDITOR, op_audit},
 	{HK_IPC_AUDIT_SIGNATURES, "audit.signatures", R_AUDITOR, op_audit},
+	{HK_IPC_AUDIT_SUMMARY, "audit.summary", R_AUDITOR, op_audit},
+	{HK_IPC_AUDIT_HISTORY, "audit.history", R_AUDITOR, op_audit},
+	{HK_IPC_AUDIT_SIGNERS, "audit.signers", R_AUDITOR, op_audit},
+	/* The auditor console (issue 8): the front serves its assets only
+	 * after this answers 200. */
+	{HK_IPC_CONSOLE, "console", R_AUDITOR, op_audit},
 	{HK_IPC_SIGNER_ENROLL, "enroll", 0, op_enroll},
 	{HK_IPC_SIGNER_CSR_GET, "signer.csr_get", 0, op_signer_csr_get},
 	{HK_IPC_SIGNER_CSR_CONFIRM, "signer.csr_confirm", 0,

@@ -26,6 +26,11 @@ struct hk_state {
 	uint8_t config[32];
 	uint64_t flagged, first_seq;
 	const char *first_why;
+	/* signature.created events applied, in all and on the UTC day
+	 * ${sig_day} (days since the epoch of the last one's time): the
+	 * auditor summary's counts, O(1) (docs/audit-api.md). Not part of
+	 * the digest, which covers the records, not these sums. */
+	uint64_t sig_total, sig_day, sig_day_count;
 };
 
 static int hk_state_foreach_cred_u(const struct hk_state *st,
@@ -646,6 +651,17 @@ hk_state_apply_u(struct hk_state *st, const struct hk_event *ev,
 		}
 		goto out;
 	}
+	if (ev->type == HK_EV_SIGNATURE_CREATED) {
+		uint64_t day = ev->time_ms / HK_STATE_DAY_MS;
+
+		st->sig_total++;
+		if (day == st->sig_day) {
+			st->sig_day_count++;
+		} else if (day > st->sig_day) {
+			st->sig_day = day;
+			st->sig_day_count = 1;
+		}
+	}
 	if (fx->signer_changed &&
 	    (r = put(st->signers, (const char *)ev->signer.p, ev->signer.n,
 		 &fx->signer, sizeof(fx->signer))) != 0)
@@ -850,6 +866,32 @@ hk_state_counts_u(const struct hk_state *st, uint64_t *signers, uint64_t *creds)
 	*creds = hk_strmap_count(st->creds);
 }
 
+/** hk_state_signature_counts(st, day, total, on_day): signature sums. */
+static void
+hk_state_signature_counts_u(const struct hk_state *st, uint64_t day,
+    uint64_t *total, uint64_t *on_day)
+{
+	*total = st->sig_total;
+	*on_day = day == st->sig_day ? st->sig_day_count : 0;
+}
+
+/* The signers in id order, for hk_state_foreach_signer. */
+static int
+hk_state_foreach_signer_u(const struct hk_state *st, hk_state_signer_cb cb,
+    void *arg)
+{
+	struct collect c;
+	size_t i;
+	int r;
+
+	if ((r = sorted(st->signers, &c)) != 0)
+		return r;
+	for (i = 0; i < c.n && r == 0; i++)
+		r = cb(arg, c.e[i].key, c.e[i].value);
+	free(c.e);
+	return r;
+}
+
 /** hk_state_last_config(st, out): the last recorded configuration hash. */
 static bool
 hk_state_last_config_u(const struct hk_state *st, uint8_t out[static 32])
@@ -1041,6 +1083,25 @@ void
 hk_state_counts(const struct hk_state *st, uint64_t *signers, uint64_t *creds)
 {
 	LOCKED(st, hk_state_counts_u(st, signers, creds));
+}
+
+/** hk_state_signature_counts(st, day, total, on_day): signature sums. */
+void
+hk_state_signature_counts(const struct hk_state *st, uint64_t day,
+    uint64_t *total, uint64_t *on_day)
+{
+	LOCKED(st, hk_state_signature_counts_u(st, day, total, on_day));
+}
+
+/** hk_state_foreach_signer(st, cb, arg): every signer in id order. */
+int
+hk_state_foreach_signer(const struct hk_state *st, hk_state_signer_cb cb,
+    void *arg)
+{
+	int r;
+
+	LOCKED(st, r = hk_state_foreach_signer_u(st, cb, arg));
+	return r;
 }
 
 /** hk_state_last_config(st, out): the last recorded configuration hash. */

@@ -151,7 +151,7 @@ test_ACT3_core_refuses_malformed_messages(void **state)
 		{"status 42", BYTES("\x95\x01\x01\x00\x2a\x80"), "bad status"},
 		{"type 0", BYTES("\x96\x01\x00\x00\x00\x80\x80"),
 		    "unknown request type"},
-		{"type 65 (over HK_IPC_TYPE_MAX)", BYTES("\x96\x01\x00\x00\x41\x80\x80"),
+		{"type 71 (over HK_IPC_TYPE_MAX)", BYTES("\x96\x01\x00\x00\x47\x80\x80"),
 		    "unknown request type"},
 		{"ctx lacks listener",
 		    BYTES("\x96\x01\x00\x00\x01\x83\x02\xa0\x04\xa0\x06\xa0"
