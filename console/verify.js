@@ -75,10 +75,10 @@ const HankoVerify = (() => {
   // parseVkey(text): {name, keyId, pub}; the key ID must match the key.
   async function parseVkey(text) {
     const step = "verifier key";
-    const parts = text.trim().split("+");
-    if (parts.length !== 3 || parts[0] === "")
-      throw new StepError(step, "a vkey is <name>+<key ID>+<key>");
-    const [name, idHex, keyB64] = parts;
+    // The base64 key may hold "+" itself: split at the first two only.
+    const m = /^([^+\s]+)\+([^+]*)\+(\S+)$/.exec(text.trim());
+    if (!m) throw new StepError(step, "a vkey is <name>+<key ID>+<key>");
+    const [, name, idHex, keyB64] = m;
     if (!/^[0-9a-f]{8}$/.test(idHex))
       throw new StepError(step, "the key ID is not 8 hex digits");
     const key = b64(step, keyB64);

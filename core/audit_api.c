@@ -1060,6 +1060,28 @@ hk_audit_api_handles(uint64_t type)
 	return false;
 }
 
+/** hk_audit_api_target(type, body, n, out, max): a request's target. */
+void
+hk_audit_api_target(uint64_t type, const uint8_t *body, size_t n, char *out,
+    size_t max)
+{
+	struct hk_audit_answer a;
+	struct hk_buf scratch = HK_BUF_INIT;
+	struct args x;
+
+	set_text(out, max, "%s", "");
+	if (type != HK_IPC_CONSOLE)
+		return;
+	memset(&a, 0, sizeof(a));
+	a.resp = &scratch;
+	if (parse(body, n, console_spec, NELEM(console_spec), &x, &a) &&
+	    x.has[CO_PATH])
+		set_text(out, max, "%.*s",
+		    (int)(x.s[CO_PATH].n > 72 ? 72 : x.s[CO_PATH].n),
+		    (const char *)x.s[CO_PATH].p);
+	hk_buf_release(&scratch);
+}
+
 /** hk_audit_api_run(cx, type, body, n, a): answer one auditor request. */
 void
 hk_audit_api_run(const struct hk_audit_ctx *cx, uint64_t type,

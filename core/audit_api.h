@@ -56,6 +56,13 @@ struct hk_audit_answer {
 /** hk_audit_api_handles(type): whether ${type} is an auditor API type. */
 bool hk_audit_api_handles(uint64_t type);
 
+/** hk_audit_api_target(type, body, n, out, max): the admin.request target
+ * of a request the executor refuses before running it: the path of a
+ * console request (HK_IPC_CONSOLE), "" for every other type or a
+ * malformed map. Writes at most ${max} bytes, NUL-terminated. */
+void hk_audit_api_target(uint64_t type, const uint8_t *body, size_t n,
+    char *out, size_t max);
+
 /** hk_audit_api_run(cx, type, body, n, a): answer the auditor request of
  * IPC type ${type} with request map ${body}[0..n) from the ledger and
  * state of ${cx} into ${a} (docs/audit-api.md: 200, 400, 404 or 503); the

@@ -3330,7 +3330,10 @@ run(struct hk_lc *lc, struct job *j)
 		return;
 	}
 	/* Admin routes: the certificate names the privileged user (REG-8,
-	 * OPS-1); the front only forwarded what it saw. */
+	 * OPS-1); the front only forwarded what it saw. A refused console
+	 * request is recorded with the path it asked for. */
+	hk_audit_api_target(j->type, j->body.p, j->body.len, j->target,
+	    sizeof(j->target));
 	if (j->listener != HK_IPC_ADMIN || !j->has_cert) {
 		fail(j, 403, "forbidden", "a privileged user's certificate is "
 					  "required");

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -622,6 +623,15 @@ put(struct hk_strmap *m, const char *key, size_t n, const void *v, size_t sz)
 }
 
 /** hk_state_apply(st, ev, why): apply a durable event. */
+static uint64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static int
 hk_state_apply_u(struct hk_state *st, const struct hk_event *ev,
     const char **why)
@@ -652,7 +662,13 @@ hk_state_apply_u(struct hk_state *st, const struct hk_event *ev,
 		goto out;
 	}
 	if (ev->type == HK_EV_SIGNATURE_CREATED) {
-		uint64_t day = ev->time_ms / HK_STATE_DAY_MS;
+		/* Replay has the ledger's time of the event; the live paths
+		 * (lifecycle emit, the SAM's commit callback) apply the event
+		 * they appended, whose time the ledger stamped just before
+		 * the commit: then the wall clock now stands for it (the same
+		 * clock, milliseconds later). */
+		uint64_t t = ev->time_ms != 0 ? ev->time_ms : wall_ms();
+		uint64_t day = t / HK_STATE_DAY_MS;
 
 		st->sig_total++;
 		if (day == st->sig_day) {

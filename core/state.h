@@ -216,7 +216,10 @@ int hk_state_foreach_signer(const struct hk_state *st, hk_state_signer_cb cb,
  * signature.created events were applied in all (*${total}) and with an
  * event time on the UTC day ${day} (days since the epoch, time_ms /
  * HK_STATE_DAY_MS; *${on_day}, 0 for any day but the latest day that has
- * one). */
+ * one). The day of an event applied live without its ledger time (the
+ * executor's and the SAM's own appends) is that of the wall clock when it
+ * is applied, right after the ledger stamped it: the two differ only for
+ * an event committed across midnight UTC. */
 void hk_state_signature_counts(const struct hk_state *st, uint64_t day,
     uint64_t *total, uint64_t *on_day);
 

@@ -931,6 +931,26 @@ test_SIG6_signature_counts_by_day(void **state)
 	hk_state_signature_counts(st, day, &total, &today);
 	assert_int_equal(total, 5);
 	assert_int_equal(today, 3);
+	/* Applied live without its ledger time: today's wall clock. */
+	assert_int_equal(lifecycle_event(&ev, &body, HK_EV_RESUMED, "s-a",
+			     "c-a1"),
+	    0);
+	ev.seq = seq++;
+	assert_int_equal(hk_state_apply(st, &ev, &why), 0);
+	assert_int_equal(lifecycle_event(&ev, &body, HK_EV_SIGNATURE_CREATED,
+			     "s-a", "c-a1"),
+	    0);
+	ev.seq = seq++;
+	ev.time_ms = 0;
+	assert_int_equal(hk_state_apply(st, &ev, &why), 0);
+	{
+		uint64_t now_day = (uint64_t)time(NULL) / 86400;
+
+		hk_state_signature_counts(st, now_day, &total, &today);
+		assert_int_equal(total, 6);
+		if ((uint64_t)time(NULL) / 86400 == now_day)
+			assert_int_equal(today, 1);
+	}
 	hk_buf_release(&body);
 	hk_state_free(st);
 }
@@ -1111,6 +1131,22 @@ test_OPS6_console_access_names_the_path(void **state)
 	assert_true(hk_audit_api_handles(HK_IPC_AUDIT_SUMMARY));
 	assert_true(hk_audit_api_handles(HK_IPC_AUDIT_HISTORY));
 	assert_true(hk_audit_api_handles(HK_IPC_AUDIT_SIGNERS));
+	/* The record of a refused console request names its path too. */
+	{
+		char target[80];
+		const struct hk_buf *b = B(t, "s", 1, "/console/app.js");
+
+		hk_audit_api_target(HK_IPC_CONSOLE, b->p, b->len, target,
+		    sizeof(target));
+		assert_string_equal(target, "/console/app.js");
+		hk_audit_api_target(HK_IPC_AUDIT_STATUS, b->p, b->len, target,
+		    sizeof(target));
+		assert_string_equal(target, "");
+		b = B(t, "u", 1, (uint64_t)3);
+		hk_audit_api_target(HK_IPC_CONSOLE, b->p, b->len, target,
+		    sizeof(target));
+		assert_string_equal(target, "");
+	}
 }
 
 int
