@@ -463,8 +463,18 @@ main(int argc, char **argv)
 					worst = w;
 			}
 			qsort(t, runs, sizeof(double), cmp);
-			printf("| %s | %u | %" PRIu64 " | %.1f | %.1f | %.1f |\n",
-			    views[i].name, reqs, rows, t[runs / 2],
+			char rowtext[24] = "-";
+
+			/* Rows: the items of a list view (events, history
+			 * entries, signatures, signers). */
+			if (views[i].kind == V_EVENTS ||
+			    views[i].kind == V_SIGNATURES ||
+			    views[i].kind == V_HISTORY ||
+			    views[i].kind == V_SIGNERS)
+				snprintf(rowtext, sizeof(rowtext), "%" PRIu64,
+				    rows);
+			printf("| %s | %u | %s | %.1f | %.1f | %.1f |\n",
+			    views[i].name, reqs, rowtext, t[runs / 2],
 			    t[runs - 1], worst);
 			free(t);
 		}
