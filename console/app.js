@@ -145,7 +145,7 @@
       h("td", {}, ev.type),
       h("td", { class: "mono" }, ev.subject?.signer || ""),
       h("td", { class: "mono" }, ev.subject?.credential || ""),
-      h("td", { class: "mono" }, ev.actor ? `${ev.actor.kind || ""} ${String(ev.actor.id || "").slice(0, 16)}` : ""));
+      h("td", { class: "mono", title: ev.actor?.id || "" }, ev.actor ? `${ev.actor.kind || ""} ${String(ev.actor.id || "").slice(0, 16)}` : ""));
     return [row, detail];
   }
 
@@ -167,13 +167,15 @@
   async function events(q) {
     const f = {
       from: q.get("from") || "0", type: q.get("type") || "", signer: q.get("signer") || "",
-      credential: q.get("credential") || "", since: q.get("since") || "", until: q.get("until") || "",
+      credential: q.get("credential") || "", actor: q.get("actor") || "",
+      since: q.get("since") || "", until: q.get("until") || "",
     };
     const form = h("form", { class: "filters", id: "ev-filters" },
       h("label", {}, "from seq", h("input", { name: "from", value: f.from, size: 9, inputmode: "numeric" })),
       h("label", {}, "type", h("select", { name: "type" }, EVENT_TYPES.map((t) => h("option", { value: t, selected: t === f.type }, t || "any")))),
       h("label", {}, "signer", h("input", { name: "signer", value: f.signer, size: 20, placeholder: "s-…" })),
       h("label", {}, "credential", h("input", { name: "credential", value: f.credential, size: 20, placeholder: "c-…" })),
+      h("label", {}, "actor", h("input", { name: "actor", value: f.actor, size: 20, placeholder: "fingerprint, s-…" })),
       h("label", {}, "since (UTC)", h("input", { name: "since", type: "datetime-local", value: fromMs(f.since) })),
       h("label", {}, "until (UTC)", h("input", { name: "until", type: "datetime-local", value: fromMs(f.until) })),
       h("button", { type: "submit" }, "Filter"));
@@ -181,7 +183,8 @@
       e.preventDefault();
       const d = new FormData(form);
       go("events", { from: d.get("from") || "0", type: d.get("type"), signer: d.get("signer").trim(),
-        credential: d.get("credential").trim(), since: toMs(d.get("since")), until: toMs(d.get("until")) });
+        credential: d.get("credential").trim(), actor: d.get("actor").trim(),
+        since: toMs(d.get("since")), until: toMs(d.get("until")) });
     });
     const status = h("p", { class: "muted", id: "ev-status" }, "Searching…");
     show(h("h2", {}, "Events"), form, status);
@@ -192,7 +195,7 @@
     const t0 = performance.now();
     do {
       const r = await api("events", { from: next, limit: PAGE - found.length, type: f.type,
-        signer: f.signer, credential: f.credential, since: f.since, until: f.until });
+        signer: f.signer, credential: f.credential, actor: f.actor, since: f.since, until: f.until });
       requests++;
       size = r.size;
       found.push(...r.events);

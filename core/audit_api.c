@@ -195,7 +195,7 @@ out:
 struct filter {
 	bool has_type;
 	uint64_t type;
-	struct hk_bytes signer, credential; /* n == 0: any */
+	struct hk_bytes signer, credential, actor; /* n == 0: any */
 	bool has_since, has_until;
 	uint64_t since, until;
 	/* The state history: only the events that change a signer's or a
@@ -283,6 +283,8 @@ matches(const struct filter *f, const struct hk_event *ev)
 	if (f->signer.n > 0 && !same(f->signer, ev->signer))
 		return false;
 	if (f->credential.n > 0 && !same(f->credential, ev->credential))
+		return false;
+	if (f->actor.n > 0 && !same(f->actor, ev->actor_id))
 		return false;
 	if (f->has_since && ev->time_ms < f->since)
 		return false;
@@ -413,7 +415,7 @@ out:
 /* /events request keys (docs/audit-api.md). */
 enum {
 	EV_FROM, EV_LIMIT, EV_TYPE, EV_SIGNER, EV_CREDENTIAL, EV_SINCE,
-	EV_UNTIL,
+	EV_UNTIL, EV_ACTOR,
 };
 static const struct argspec events_spec[] = {
     [EV_FROM] = {1, ARG_UINT, 0},
@@ -423,6 +425,7 @@ static const struct argspec events_spec[] = {
     [EV_CREDENTIAL] = {5, ARG_STR, 64},
     [EV_SINCE] = {6, ARG_UINT, 0},
     [EV_UNTIL] = {7, ARG_UINT, 0},
+    [EV_ACTOR] = {8, ARG_STR, 64},
 };
 
 static void
@@ -458,6 +461,8 @@ audit_events(struct ledger *l, struct args *x, struct hk_audit_answer *a)
 	f.since = x->u[EV_SINCE];
 	f.has_until = x->has[EV_UNTIL];
 	f.until = x->u[EV_UNTIL];
+	if (x->has[EV_ACTOR])
+		f.actor = x->s[EV_ACTOR];
 	scan(l, from, limit, &f, NULL, a);
 }
 

@@ -257,6 +257,7 @@ static const struct net_route_field q_audit_events[] = {
     Q_STR_OPT(5, "credential", 1, 64),
     Q_UINT_OPT(6, "since", 0, 0),
     Q_UINT_OPT(7, "until", 0, 0),
+    Q_STR_OPT(8, "actor", 1, 64),
 };
 static const struct net_route_field q_audit_receipt[] = {
     Q_PATH(1, "seq", NET_ROUTE_SEQ),

@@ -122,6 +122,11 @@ await step("events", async () => {
   });
   check(detail.includes('"seq": ' + rows[0].seq) && detail.includes('"type": "' + rows[0].type + '"'),
     "a row expands to the decoded event and its seq", detail.slice(0, 200));
+  // The actor filter: the auditor's own recorded views.
+  await open(`#/events?actor=${cfg.auditor_fp}&type=admin.request`, "events");
+  const mine = await page.$$eval("#ev-table tr.row", (trs) => trs.map((tr) => tr.children[5].title));
+  check(mine.length > 0 && mine.every((a) => a === cfg.auditor_fp),
+    "the actor filter finds the auditor's own recorded views", JSON.stringify(mine).slice(0, 200));
   // Deep link by seq.
   await open(`#/events?from=${cfg.sig_seq}&type=signature.created`, "events");
   const firstSeq = await page.$eval("#ev-table tr.row", (tr) => Number(tr.dataset.seq));

@@ -52,6 +52,7 @@ static const struct param p_events[] = {
     {"credential", 5, false, false, 1, 64},
     {"since", 6, true, false, 0, 0},
     {"until", 7, true, false, 0, 0},
+    {"actor", 8, false, false, 1, 64},
 };
 static const struct param p_consistency[] = {
     {"old", 1, true, true, 1, 0},

@@ -110,6 +110,7 @@ def main():
             "cert_sha256": bound[-1]["body"]["certificate_sha256"],
             "cli_receipt": w.receipt(sig_seq),
             "personal": ["Zanzibar Quux"],
+            "auditor_fp": fp_aud,
             "shots": shots,
         }
         cfg_path, out_path = work + "/cfg.json", work + "/out.json"

@@ -424,6 +424,21 @@ test_SIG6_event_filters(void **state)
 			     B(t, "s", 4, "s-ffffffffffffffff")),
 	    200);
 	expect_list(t, 1, seqs, 0, t->size);
+	/* By actor (the console's "actor" filter): a brute-force scan. */
+	n = 0;
+	for (seq = 0; seq < t->size; seq++) {
+		free(show(t, seq, &ev));
+		if (ev.actor_id.n == 4 && memcmp(ev.actor_id.p, "test", 4) == 0)
+			seqs[n++] = seq;
+	}
+	assert_int_equal(n, NEV);
+	assert_int_equal(run(t, HK_IPC_AUDIT_EVENTS,
+			     B(t, "us", 2, (uint64_t)500, 8, "test")),
+	    200);
+	expect_list(t, 1, seqs, n, t->size);
+	assert_int_equal(run(t, HK_IPC_AUDIT_EVENTS, B(t, "s", 8, "tes")),
+	    200);
+	expect_list(t, 1, seqs, 0, t->size);
 	/* The genesis event by type. */
 	assert_int_equal(run(t, HK_IPC_AUDIT_EVENTS,
 			     B(t, "s", 3, "ledger.genesis")),
