@@ -34,6 +34,7 @@ default: all
 
 LIB := $(BUILD)/lib/libhanko.a
 LIB_SRCS :=
+LIB_GEN_OBJS :=
 PROGS :=
 TOOLS :=
 
@@ -44,7 +45,7 @@ include net/module.mk
 include tests/module.mk
 include tests/fuzz/fuzz.mk
 
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB_GEN_OBJS)
 
 all: $(PROGS) $(TOOLS)
 

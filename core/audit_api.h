@@ -29,6 +29,22 @@
 /* The most events one /events request returns, and the default. */
 #define HK_AUDIT_LIMIT_MAX 500u
 #define HK_AUDIT_LIMIT_DEFAULT 100u
+/* The most signers one /signers page lists, and the default. */
+#define HK_AUDIT_SIGNERS_MAX 200u
+#define HK_AUDIT_SIGNERS_DEFAULT 50u
+
+/* What the handlers read: the ledger (a read snapshot per request), the
+ * live signer state (shared, thread-safe) and the time the request is
+ * answered at (ms since the epoch; "today" of the summary). Borrowed for
+ * the call. */
+struct hk_audit_ctx {
+	struct ledger *ledger;
+	const struct hk_state *state;
+	uint64_t now_ms;
+	/* The last full verification for /status; NULL: the state's (its
+	 * last ledger.verified), or none without a state. */
+	const struct hk_state_verified *verified;
+};
 
 /* The answer of one request, filled by hk_audit_api_run. */
 struct hk_audit_answer {
@@ -38,18 +54,26 @@ struct hk_audit_answer {
 	size_t reason_max;
 	char *target;       /* what the request was about, for admin.request */
 	size_t target_max;
-	/* Input: the last full verification for /status (NULL: none). */
-	const struct hk_state_verified *verified;
 };
 
 /** hk_audit_api_handles(type): whether ${type} is an auditor API type. */
 bool hk_audit_api_handles(uint64_t type);
 
-/** hk_audit_api_run(l, type, body, n, a): answer the auditor request of
- * IPC type ${type} with request map ${body}[0..n) from ledger ${l} into
- * ${a} (docs/audit-api.md: 200, 400, 404 or 503). Never changes the
- * ledger. Not on an event loop thread (it reads LMDB). */
-void hk_audit_api_run(struct ledger *l, uint64_t type, const uint8_t *body,
-    size_t n, struct hk_audit_answer *a);
+/** hk_audit_api_target(type, body, n, out, max): the admin.request target
+ * of a request the executor refuses before running it: the path of a
+ * console request (HK_IPC_CONSOLE), "" for every other type or a
+ * malformed map. Writes at most ${max} bytes, NUL-terminated. */
+void hk_audit_api_target(uint64_t type, const uint8_t *body, size_t n,
+    char *out, size_t max);
+
+/** hk_audit_api_run(cx, type, body, n, a): answer the auditor request of
+ * IPC type ${type} with request map ${body}[0..n) from the ledger and
+ * state of ${cx} into ${a} (docs/audit-api.md: 200, 400, 404 or 503); the
+ * console access type (HK_IPC_CONSOLE) only names its path in
+ * ${a}->target and answers 200 with an empty map: the role check that
+ * decides it is the executor's. Never changes the ledger or the state.
+ * Not on an event loop thread (it reads LMDB). */
+void hk_audit_api_run(const struct hk_audit_ctx *cx, uint64_t type,
+    const uint8_t *body, size_t n, struct hk_audit_answer *a);
 
 #endif

@@ -91,7 +91,11 @@ enum hk_ipc_type {
 	HK_IPC_AUDIT_SIGNATURES = 64,       /* GET /audit/v1/signatures */
 	HK_IPC_AUDIT_BUNDLE = 65,           /* GET /audit/v1/bundle */
 	HK_IPC_AUDIT_BUNDLE_READ = 66,      /* its next chunk (the front) */
-	HK_IPC_TYPE_MAX = 66,
+	HK_IPC_CONSOLE = 67,                /* GET /console/... (access) */
+	HK_IPC_AUDIT_SUMMARY = 68,          /* GET /audit/v1/summary */
+	HK_IPC_AUDIT_HISTORY = 69,          /* GET /audit/v1/history */
+	HK_IPC_AUDIT_SIGNERS = 70,          /* GET /audit/v1/signers */
+	HK_IPC_TYPE_MAX = 70,
 };
 
 enum {

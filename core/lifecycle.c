@@ -3234,7 +3234,7 @@ static void
 op_audit_bundle(struct hk_lc *lc, struct job *j)
 {
 	struct hk_audit_answer a = {0, &j->resp, j->reason, sizeof(j->reason),
-	    j->target, sizeof(j->target), NULL};
+	    j->target, sizeof(j->target)};
 
 	if (lc->spool == NULL) {
 		fail(j, 503, "unavailable", "bundle downloads are not "
@@ -3255,12 +3255,11 @@ op_audit_bundle(struct hk_lc *lc, struct job *j)
 static void
 op_audit(struct hk_lc *lc, struct job *j)
 {
-	struct hk_state_verified v;
 	struct hk_audit_answer a = {0, &j->resp, j->reason, sizeof(j->reason),
-	    j->target, sizeof(j->target), &v};
+	    j->target, sizeof(j->target)};
+	struct hk_audit_ctx cx = {lc->o.ledger, lc->o.state, now_ms(), NULL};
 
-	hk_state_last_verified(lc->o.state, &v);
-	hk_audit_api_run(lc->o.ledger, j->type, j->body.p, j->body.len, &a);
+	hk_audit_api_run(&cx, j->type, j->body.p, j->body.len, &a);
 	j->status = a.status;
 }
 
@@ -3306,6 +3305,12 @@ static const struct {
 	{HK_IPC_AUDIT_BUNDLE, "audit.bundle", R_AUDITOR, op_audit_bundle},
 	{HK_IPC_AUDIT_BUNDLE_READ, "audit.bundle_read", R_AUDITOR,
 	    op_audit_bundle},
+	{HK_IPC_AUDIT_SUMMARY, "audit.summary", R_AUDITOR, op_audit},
+	{HK_IPC_AUDIT_HISTORY, "audit.history", R_AUDITOR, op_audit},
+	{HK_IPC_AUDIT_SIGNERS, "audit.signers", R_AUDITOR, op_audit},
+	/* The auditor console (issue 8): the front serves its assets only
+	 * after this answers 200. */
+	{HK_IPC_CONSOLE, "console", R_AUDITOR, op_audit},
 	{HK_IPC_SIGNER_ENROLL, "enroll", 0, op_enroll},
 	{HK_IPC_SIGNER_CSR_GET, "signer.csr_get", 0, op_signer_csr_get},
 	{HK_IPC_SIGNER_CSR_CONFIRM, "signer.csr_confirm", 0,
@@ -3380,7 +3385,10 @@ run(struct hk_lc *lc, struct job *j)
 		return;
 	}
 	/* Admin routes: the certificate names the privileged user (REG-8,
-	 * OPS-1); the front only forwarded what it saw. */
+	 * OPS-1); the front only forwarded what it saw. A refused console
+	 * request is recorded with the path it asked for. */
+	hk_audit_api_target(j->type, j->body.p, j->body.len, j->target,
+	    sizeof(j->target));
 	if (j->listener != HK_IPC_ADMIN || !j->has_cert) {
 		fail(j, 403, "forbidden", "a privileged user's certificate is "
 					  "required");

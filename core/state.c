@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -27,6 +28,11 @@ struct hk_state {
 	uint64_t flagged, first_seq;
 	const char *first_why;
 	struct hk_state_verified verified; /* the last ledger.verified */
+	/* signature.created events applied, in all and on the UTC day
+	 * ${sig_day} (days since the epoch of the last one's time): the
+	 * auditor summary's counts, O(1) (docs/audit-api.md). Not part of
+	 * the digest, which covers the records, not these sums. */
+	uint64_t sig_total, sig_day, sig_day_count;
 };
 
 static int hk_state_foreach_cred_u(const struct hk_state *st,
@@ -618,6 +624,15 @@ put(struct hk_strmap *m, const char *key, size_t n, const void *v, size_t sz)
 }
 
 /** hk_state_apply(st, ev, why): apply a durable event. */
+static uint64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static int
 hk_state_apply_u(struct hk_state *st, const struct hk_event *ev,
     const char **why)
@@ -670,6 +685,23 @@ hk_state_apply_u(struct hk_state *st, const struct hk_event *ev,
 			st->first_why = *why;
 		}
 		goto out;
+	}
+	if (ev->type == HK_EV_SIGNATURE_CREATED) {
+		/* Replay has the ledger's time of the event; the live paths
+		 * (lifecycle emit, the SAM's commit callback) apply the event
+		 * they appended, whose time the ledger stamped just before
+		 * the commit: then the wall clock now stands for it (the same
+		 * clock, milliseconds later). */
+		uint64_t t = ev->time_ms != 0 ? ev->time_ms : wall_ms();
+		uint64_t day = t / HK_STATE_DAY_MS;
+
+		st->sig_total++;
+		if (day == st->sig_day) {
+			st->sig_day_count++;
+		} else if (day > st->sig_day) {
+			st->sig_day = day;
+			st->sig_day_count = 1;
+		}
 	}
 	if (fx->signer_changed &&
 	    (r = put(st->signers, (const char *)ev->signer.p, ev->signer.n,
@@ -873,6 +905,32 @@ hk_state_counts_u(const struct hk_state *st, uint64_t *signers, uint64_t *creds)
 {
 	*signers = hk_strmap_count(st->signers);
 	*creds = hk_strmap_count(st->creds);
+}
+
+/** hk_state_signature_counts(st, day, total, on_day): signature sums. */
+static void
+hk_state_signature_counts_u(const struct hk_state *st, uint64_t day,
+    uint64_t *total, uint64_t *on_day)
+{
+	*total = st->sig_total;
+	*on_day = day == st->sig_day ? st->sig_day_count : 0;
+}
+
+/* The signers in id order, for hk_state_foreach_signer. */
+static int
+hk_state_foreach_signer_u(const struct hk_state *st, hk_state_signer_cb cb,
+    void *arg)
+{
+	struct collect c;
+	size_t i;
+	int r;
+
+	if ((r = sorted(st->signers, &c)) != 0)
+		return r;
+	for (i = 0; i < c.n && r == 0; i++)
+		r = cb(arg, c.e[i].key, c.e[i].value);
+	free(c.e);
+	return r;
 }
 
 /** hk_state_last_config(st, out): the last recorded configuration hash. */
@@ -1081,6 +1139,25 @@ hk_state_last_verified(const struct hk_state *st,
     struct hk_state_verified *out)
 {
 	LOCKED(st, hk_state_last_verified_u(st, out));
+}
+
+/** hk_state_signature_counts(st, day, total, on_day): signature sums. */
+void
+hk_state_signature_counts(const struct hk_state *st, uint64_t day,
+    uint64_t *total, uint64_t *on_day)
+{
+	LOCKED(st, hk_state_signature_counts_u(st, day, total, on_day));
+}
+
+/** hk_state_foreach_signer(st, cb, arg): every signer in id order. */
+int
+hk_state_foreach_signer(const struct hk_state *st, hk_state_signer_cb cb,
+    void *arg)
+{
+	int r;
+
+	LOCKED(st, r = hk_state_foreach_signer_u(st, cb, arg));
+	return r;
 }
 
 /** hk_state_last_config(st, out): the last recorded configuration hash. */

@@ -46,6 +46,8 @@ struct ledger;
 #define HK_STATE_ID_MAX 40
 #define HK_STATE_SPKI_MAX 600
 #define HK_STATE_CERT_MAX 4096
+/* One UTC day in ms: signature counts are kept per day of event time. */
+#define HK_STATE_DAY_MS 86400000ULL
 
 enum hk_cred_state {
 	HK_CRED_CREATED = 1,
@@ -187,6 +189,9 @@ typedef int (*hk_state_approval_cb)(void *arg,
     const struct hk_approval_info *a);
 typedef int (*hk_state_cred_cb)(void *arg, const char *id,
     const struct hk_cred_info *c);
+/* ${id} is NUL-terminated for the call's duration. */
+typedef int (*hk_state_signer_cb)(void *arg, const char *id,
+    const struct hk_signer_info *s);
 
 int hk_state_foreach_puser(const struct hk_state *st, hk_state_puser_cb cb,
     void *arg);
@@ -200,6 +205,23 @@ int hk_state_foreach_cred(const struct hk_state *st, const char *signer,
 /** hk_state_counts(st, signers, creds): how many of each. */
 void hk_state_counts(const struct hk_state *st, uint64_t *signers,
     uint64_t *creds);
+
+/** hk_state_foreach_signer(st, cb, arg): every signer (erased or not) in
+ * id order; the first non-zero return of ${cb} stops and is returned;
+ * HK_ENOMEM. Runs ${cb} under the state lock. */
+int hk_state_foreach_signer(const struct hk_state *st, hk_state_signer_cb cb,
+    void *arg);
+
+/** hk_state_signature_counts(st, day, total, on_day): how many
+ * signature.created events were applied in all (*${total}) and with an
+ * event time on the UTC day ${day} (days since the epoch, time_ms /
+ * HK_STATE_DAY_MS; *${on_day}, 0 for any day but the latest day that has
+ * one). The day of an event applied live without its ledger time (the
+ * executor's and the SAM's own appends) is that of the wall clock when it
+ * is applied, right after the ledger stamped it: the two differ only for
+ * an event committed across midnight UTC. */
+void hk_state_signature_counts(const struct hk_state *st, uint64_t day,
+    uint64_t *total, uint64_t *on_day);
 
 /** hk_state_last_config(st, out): the configuration hash recorded by the
  * last appliance.started (or config.applied) event; false if none. */

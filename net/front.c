@@ -54,6 +54,7 @@
 #include "core/ipc.h"
 #include "core/log.h"
 #include "core/mpk.h"
+#include "net/console.h"
 #include "net/front.h"
 #include "net/http.h"
 #include "net/route.h"
@@ -131,6 +132,8 @@ struct conn {
 	uint64_t id;
 	uint64_t t_start;  /* uv_hrtime() at its first byte */
 	const struct net_route *route;
+	const struct net_console_asset *asset; /* console route: NULL when
+						 * no such asset (404) */
 	bool keep_alive;
 	const char *method; /* static, "-" until the head is parsed */
 	bool head_method;   /* HEAD: the answer carries no body */
@@ -469,10 +472,11 @@ listener_name(const struct conn *c)
 }
 
 /*
- * conn_respond(c, status, body, len, extra): send the response to the
- * current request (JSON ${body}), log the request line, then either close
- * (errors, "Connection: close", a peer that closed, draining) or go back
- * to reading the next request. ${extra}: NULL or field lines (CRLF).
+ * conn_respond(c, status, type, body, len, extra): send the response
+ * to the current request (${body} of media type ${type}), log the request
+ * line (tests/integration/30-front.sh finds it by this function's name), then either close (errors, "Connection: close", a peer that
+ * closed, draining) or go back to reading the next request. ${extra}:
+ * NULL or field lines (CRLF).
  */
 /*
  * log_request(c, status): one line per request (OPS-6): never the
@@ -504,6 +508,7 @@ static void
 conn_next(struct conn *c, bool keep)
 {
 	c->route = NULL;
+	c->asset = NULL;
 	c->streaming = false;
 	if (!keep) {
 		conn_close(c);
@@ -517,8 +522,8 @@ conn_next(struct conn *c, bool keep)
 }
 
 static void
-conn_respond(struct conn *c, int status, const char *body, size_t len,
-    const char *extra)
+conn_respond(struct conn *c, int status, const char *type,
+    const char *body, size_t len, const char *extra)
 {
 	struct net_front *f = c->f;
 	struct hk_buf out = HK_BUF_INIT, hdr = HK_BUF_INIT;
@@ -533,7 +538,7 @@ conn_respond(struct conn *c, int status, const char *body, size_t len,
 		 extra != NULL ? extra : "")) != 0 ||
 	    hk_buf_cstr(&hdr) == NULL ||
 	    (r = net_http_response(&out, status,
-		 status == 204 ? NULL : "application/json",
+		 status == 204 ? NULL : type,
 		 c->head_method ? NULL : (const uint8_t *)body, len, keep,
 		 (const char *)hdr.p)) != 0 ||
 	    (r = net_tls_conn_write(c->tls, out.p, out.len)) != 0) {
@@ -546,6 +551,14 @@ conn_respond(struct conn *c, int status, const char *body, size_t len,
 	if (r == 0 && conn_flush(c) != 0)
 		return;
 	conn_next(c, keep);
+}
+
+/* conn_json(c, status, body, len, extra): a JSON response. */
+static void
+conn_json(struct conn *c, int status, const char *body, size_t len,
+    const char *extra)
+{
+	conn_respond(c, status, "application/json", body, len, extra);
 }
 
 /* conn_error(c, status, error, description, extra): a JSON error
@@ -561,7 +574,7 @@ conn_error(struct conn *c, int status, const char *error,
 		conn_abort(c);
 		return;
 	}
-	conn_respond(c, status, (const char *)body.p, body.len, extra);
+	conn_json(c, status, (const char *)body.p, body.len, extra);
 	hk_buf_release(&body);
 }
 
@@ -602,7 +615,7 @@ answer_health(struct conn *c, const struct hk_ipc_msg *m)
 		bad_gateway(c, "HEALTH answer is not 200 with an empty body");
 		return;
 	}
-	conn_respond(c, 200, ok, sizeof(ok) - 1, NULL);
+	conn_json(c, 200, ok, sizeof(ok) - 1, NULL);
 }
 
 /*
@@ -647,7 +660,7 @@ answer_ready(struct conn *c, const struct hk_ipc_msg *m)
 	if (!seen_l || !seen_h)
 		goto bad;
 	if (m->status == 200 && ledger && hsm && !seen_r) {
-		conn_respond(c, 200, ok, sizeof(ok) - 1, NULL);
+		conn_json(c, 200, ok, sizeof(ok) - 1, NULL);
 		return;
 	}
 	if (m->status != 503 || !seen_r || (ledger && hsm))
@@ -661,7 +674,7 @@ answer_ready(struct conn *c, const struct hk_ipc_msg *m)
 		json_decref(obj);
 		goto bad;
 	}
-	conn_respond(c, 503, text, strlen(text), NULL);
+	conn_json(c, 503, text, strlen(text), NULL);
 	free(text);
 	json_decref(obj);
 	return;
@@ -703,7 +716,7 @@ answer_schema(struct conn *c, const struct hk_ipc_msg *m)
 	}
 	if (m->status == 401)
 		extra = net_route_challenge(c->route);
-	conn_respond(c, (int)m->status, (const char *)json.p, json.len,
+	conn_json(c, (int)m->status, (const char *)json.p, json.len,
 	    extra);
 	hk_buf_release(&json); /* wiped: it may hold an otpauth URI, a token
 				* or a SAD */
@@ -845,6 +858,33 @@ answer_stream(struct conn *c, const struct hk_ipc_msg *m)
 		stream_more(c);
 }
 
+/*
+ * answer_console: the core's access decision for a console asset (issue
+ * 8): 200 with an empty map lets the front serve the asset built into
+ * the binary (404 when there is none at that path), with the console's
+ * security header fields (net/console.h); a refusal is translated like
+ * any API error (403 JSON). Anything else from the core is 502.
+ */
+static void
+answer_console(struct conn *c, const struct hk_ipc_msg *m)
+{
+	if (m->status != 200) {
+		answer_schema(c, m);
+		return;
+	}
+	if (m->body.n != 1 || m->body.p[0] != 0x80) {
+		bad_gateway(c, "CONSOLE answer is not 200 with an empty map");
+		return;
+	}
+	if (c->asset == NULL) {
+		conn_error(c, 404, "not_found", "no such resource",
+		    NET_CONSOLE_HEADERS);
+		return;
+	}
+	conn_respond(c, 200, c->asset->type,
+	    (const char *)c->asset->data, c->asset->len, NET_CONSOLE_HEADERS);
+}
+
 /* front_answer(c, m): the route's translator. */
 static void
 front_answer(struct conn *c, const struct hk_ipc_msg *m)
@@ -852,6 +892,7 @@ front_answer(struct conn *c, const struct hk_ipc_msg *m)
 	switch (c->route->answer) {
 	case NET_ROUTE_HEALTH: answer_health(c, m); break;
 	case NET_ROUTE_READY: answer_ready(c, m); break;
+	case NET_ROUTE_CONSOLE: answer_console(c, m); break;
 	case NET_ROUTE_SCHEMA: answer_schema(c, m); break;
 	case NET_ROUTE_STREAM: answer_stream(c, m); break;
 	}
@@ -1093,6 +1134,34 @@ conn_request(struct conn *c, size_t consumed)
 			else
 				conn_error(c, 400, "invalid_request", je.text,
 				    NULL);
+			return;
+		}
+	} else if (rt->answer == NET_ROUTE_CONSOLE) {
+		/* The console takes no query and no body; the core decides
+		 * access (and records it) with the path as the target. */
+		struct hk_mpk_writer w;
+
+		hbody = net_http_request_body(c->req, &hlen);
+		if (query.p != NULL || hlen > 0 || path.len > 256) {
+			conn_consume(c, consumed);
+			conn_error(c, 400, "invalid_request",
+			    path.len > 256 ? "path too long" :
+					     "the console takes no query and no "
+					     "body",
+			    NET_CONSOLE_HEADERS);
+			return;
+		}
+		if (net_console_lookup(path.p, path.len, &c->asset) != 0)
+			c->asset = NULL;
+		hk_mpk_writer_init(&w, &body);
+		hk_mpk_put_map(&w, 1);
+		hk_mpk_put_uint(&w, 1);
+		hk_mpk_put_str(&w, path.p, path.len);
+		if ((r = hk_mpk_writer_status(&w)) != 0) {
+			hk_buf_release(&body);
+			conn_consume(c, consumed);
+			conn_error(c, 500, "server_error", "out of memory",
+			    NULL);
 			return;
 		}
 	} else if ((r = hk_buf_put(&body, "\x80", 1)) != 0) {

@@ -257,6 +257,7 @@ static const struct net_route_field q_audit_events[] = {
     Q_STR_OPT(5, "credential", 1, 64),
     Q_UINT_OPT(6, "since", 0, 0),
     Q_UINT_OPT(7, "until", 0, 0),
+    Q_STR_OPT(8, "actor", 1, 64),
 };
 static const struct net_route_field q_audit_receipt[] = {
     Q_PATH(1, "seq", NET_ROUTE_SEQ),
@@ -272,6 +273,16 @@ static const struct net_route_field q_audit_bundle[] = {
 static const struct net_route_field q_audit_signatures[] = {
     Q_STR(1, "hash", 1, 256),
     Q_UINT_OPT(2, "from", 0, 0),
+};
+/* The console's views (issue 8). */
+static const struct net_route_field q_audit_history[] = {
+    Q_STR_OPT(1, "signer", 1, 64),
+    Q_STR_OPT(2, "credential", 1, 64),
+    Q_UINT_OPT(3, "from", 0, 0),
+};
+static const struct net_route_field q_audit_signers[] = {
+    Q_STR_OPT(1, "after", 1, 64),
+    Q_UINT_OPT(2, "limit", 1, 200),
 };
 
 /* CSC request schemas (docs/csc-api.md "Request and response maps"). */
@@ -470,6 +481,33 @@ static const struct net_route_field r_audit_signatures[] = {
     R_UINT(2, "next"),
     R_UINT(3, "size"),
 };
+static const struct net_route_field r_audit_summary[] = {
+    R_UINT(1, "signers"),
+    R_UINT(2, "signers_erased"),
+    R_UINT(3, "credentials"),
+    R_UINT(4, "credentials_created"),
+    R_UINT(5, "credentials_key_generated"),
+    R_UINT(6, "credentials_active"),
+    R_UINT(7, "credentials_suspended"),
+    R_UINT(8, "credentials_destroyed"),
+    R_UINT(9, "credentials_locked"),
+    R_UINT(10, "signatures"),
+    R_UINT(11, "signatures_today"),
+    R_UINT(12, "today_since"),
+    R_UINT(13, "size"),
+    R_STR(14, "version"),
+};
+static const struct net_route_field r_audit_history[] = {
+    {.name = "subject", .key = 1, .type = NET_ROUTE_JSON, .required = true,
+	.max = RESP_TEXT_MAX},
+    R_JSONLIST(2, "history"),
+    R_UINT(3, "next"),
+    R_UINT(4, "size"),
+};
+static const struct net_route_field r_audit_signers[] = {
+    R_JSONLIST(1, "signers"),
+    O_STR(2, "next"),
+};
 
 /* CSC response schemas. */
 static const struct net_route_field r_csc_algos[] = {
@@ -642,6 +680,20 @@ static const struct net_route routes[] = {
 	REQ(q_audit_signatures), RESP(r_audit_signatures), 200},
     {NET_HTTP_GET, AU "/bundle", ADM, HK_IPC_AUDIT_BUNDLE, QUERY,
 	NET_ROUTE_STREAM, REQ(q_audit_bundle), NULL, 0, 200},
+    {NET_HTTP_GET, AU "/summary", ADM, HK_IPC_AUDIT_SUMMARY, QUERY, 0, NOREQ,
+	RESP(r_audit_summary), 200},
+    {NET_HTTP_GET, AU "/history", ADM, HK_IPC_AUDIT_HISTORY, QUERY, 0,
+	REQ(q_audit_history), RESP(r_audit_history), 200},
+    {NET_HTTP_GET, AU "/signers", ADM, HK_IPC_AUDIT_SIGNERS, QUERY, 0,
+	REQ(q_audit_signers), RESP(r_audit_signers), 200},
+
+    /* The auditor console (docs/console.md): GET and HEAD only; the
+     * front asks the core (auditor role, recorded), then serves the
+     * built-in asset. */
+    {NET_HTTP_GET, "/console/*", ADM, HK_IPC_CONSOLE, 0, NET_ROUTE_CONSOLE,
+	NOREQ, NULL, 0, 200},
+    {NET_HTTP_HEAD, "/console/*", ADM, HK_IPC_CONSOLE, 0, NET_ROUTE_CONSOLE,
+	NOREQ, NULL, 0, 200},
 
     {NET_HTTP_POST, S "/enroll", SIGN, HK_IPC_SIGNER_ENROLL, 0, 0,
 	REQ(q_enroll), RESP(r_enroll), 0},
@@ -701,6 +753,8 @@ pattern_match(const char *pat, const char *path, size_t len,
 	size_t i = 0, nl = name != NULL ? strlen(name) : 0;
 
 	while (*pat != '\0') {
+		if (pat[0] == '*' && pat[1] == '\0')
+			return true; /* any rest, even none */
 		if (*pat == '{') {
 			const char *close = strchr(pat, '}');
 			size_t start = i;

@@ -128,6 +128,9 @@ enum net_route_answer {
 	NET_ROUTE_READY = 2,  /* /readyz (front.c) */
 	NET_ROUTE_STREAM = 3, /* a download in chunks (front.c); errors by
 			       * the response schema */
+	NET_ROUTE_CONSOLE = 4, /* an asset of the auditor console
+				* (net/console.h): the core answers the
+				* access check, the front the asset */
 };
 
 /* Route flags. */
@@ -143,7 +146,8 @@ enum net_route_answer {
 
 struct net_route {
 	enum net_http_method method;
-	const char *pattern; /* "/admin/v1/credentials/{credential_id}" */
+	const char *pattern; /* "/admin/v1/credentials/{credential_id}"; a
+			      * final "*" matches any rest of the path */
 	unsigned listeners;  /* NET_ROUTE_SIGNING | NET_ROUTE_ADMIN */
 	enum hk_ipc_type type;
 	unsigned flags;

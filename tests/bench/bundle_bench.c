@@ -147,7 +147,7 @@ main(int argc, char **argv)
 	t0 = now_s();
 	for (;;) {
 		struct hk_audit_answer a = {0, &resp, reason, sizeof(reason),
-		    target, sizeof(target), NULL};
+		    target, sizeof(target)};
 		struct hk_mpk_reader r;
 		struct hk_bytes chunk, h;
 		uint64_t k;

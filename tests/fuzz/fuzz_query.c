@@ -52,6 +52,7 @@ static const struct param p_events[] = {
     {"credential", 5, false, false, 1, 64},
     {"since", 6, true, false, 0, 0},
     {"until", 7, true, false, 0, 0},
+    {"actor", 8, false, false, 1, 64},
 };
 static const struct param p_consistency[] = {
     {"old", 1, true, true, 1, 0},
@@ -60,6 +61,15 @@ static const struct param p_consistency[] = {
 static const struct param p_signatures[] = {
     {"hash", 1, false, true, 1, 256},
     {"from", 2, true, false, 0, 0},
+};
+static const struct param p_history[] = {
+    {"signer", 1, false, false, 1, 64},
+    {"credential", 2, false, false, 1, 64},
+    {"from", 3, true, false, 0, 0},
+};
+static const struct param p_signers[] = {
+    {"after", 1, false, false, 1, 64},
+    {"limit", 2, true, false, 1, 200},
 };
 
 static const struct {
@@ -73,6 +83,11 @@ static const struct {
     {"/audit/v1/signatures", p_signatures,
 	sizeof(p_signatures) / sizeof(p_signatures[0])},
     {"/audit/v1/status", NULL, 0},
+    {"/audit/v1/history", p_history,
+	sizeof(p_history) / sizeof(p_history[0])},
+    {"/audit/v1/signers", p_signers,
+	sizeof(p_signers) / sizeof(p_signers[0])},
+    {"/audit/v1/summary", NULL, 0},
 };
 
 #define MAXP 8

@@ -28,6 +28,8 @@
 #include "core/codec.h"
 #include "core/event_json.h"
 #include "core/ipc.h"
+#include "core/state.h"
+#include "core/version.h"
 #include "ledger/ledger_merkle.h"
 #include "tests/unit/testutil.h"
 
@@ -38,6 +40,7 @@ struct t {
 	struct fixture f;
 	uint64_t size;
 	struct hk_buf resp, req;
+	struct hk_state *st; /* the signer state the console's views read */
 	char reason[160], target[80];
 	unsigned status;
 	const struct hk_state_verified *verified; /* for /status */
@@ -112,6 +115,7 @@ setup(void **state)
 		add(t, i);
 	assert_int_equal(ledger_size(t->f.l, &t->size, NULL), 0);
 	assert_int_equal(t->size, NEV + 1);
+	assert_non_null(t->st = hk_state_new());
 	*state = t;
 	return 0;
 }
@@ -123,6 +127,7 @@ teardown(void **state)
 
 	hk_buf_release(&t->resp);
 	hk_buf_release(&t->req);
+	hk_state_free(t->st);
 	fixture_free(&t->f);
 	free(t);
 	return 0;
@@ -161,16 +166,23 @@ static unsigned
 run(struct t *t, uint64_t type, const struct hk_buf *req)
 {
 	struct hk_audit_answer a = {0, &t->resp, t->reason, sizeof(t->reason),
-	    t->target, sizeof(t->target), t->verified};
+	    t->target, sizeof(t->target)};
+	struct hk_audit_ctx cx = {t->f.l, t->st, (uint64_t)time(NULL) * 1000,
+	    t->verified};
+	uint8_t d0[32], d1[32];
 	uint64_t after = 0;
 
 	hk_buf_reset(&t->resp);
 	t->reason[0] = '\0';
-	hk_audit_api_run(t->f.l, type, req != NULL ? req->p :
-						    (const uint8_t *)"\x80",
+	assert_int_equal(hk_state_digest(t->st, d0), 0);
+	hk_audit_api_run(&cx, type, req != NULL ? req->p :
+						 (const uint8_t *)"\x80",
 	    req != NULL ? req->len : 1, &a);
 	assert_int_equal(ledger_size(t->f.l, &after, NULL), 0);
 	assert_int_equal(after, t->size);
+	/* Read-only: the state is unchanged too. */
+	assert_int_equal(hk_state_digest(t->st, d1), 0);
+	assert_memory_equal(d0, d1, 32);
 	t->status = a.status;
 	return a.status;
 }
@@ -443,6 +455,21 @@ test_SIG6_event_filters(void **state)
 	expect_list(t, 1, seqs, 0, t->size);
 	assert_int_equal(run(t, HK_IPC_AUDIT_EVENTS,
 			     B(t, "s", 4, "s-ffffffffffffffff")),
+	    200);
+	expect_list(t, 1, seqs, 0, t->size);
+	/* By actor (the console's "actor" filter): a brute-force scan. */
+	n = 0;
+	for (seq = 0; seq < t->size; seq++) {
+		free(show(t, seq, &ev));
+		if (ev.actor_id.n == 4 && memcmp(ev.actor_id.p, "test", 4) == 0)
+			seqs[n++] = seq;
+	}
+	assert_int_equal(n, NEV);
+	assert_int_equal(run(t, HK_IPC_AUDIT_EVENTS,
+			     B(t, "us", 2, (uint64_t)500, 8, "test")),
+	    200);
+	expect_list(t, 1, seqs, n, t->size);
+	assert_int_equal(run(t, HK_IPC_AUDIT_EVENTS, B(t, "s", 8, "tes")),
 	    200);
 	expect_list(t, 1, seqs, 0, t->size);
 	/* The genesis event by type. */
@@ -768,6 +795,408 @@ test_SIG6_answer_is_bounded(void **state)
 	assert_true(t->resp.len < HK_IPC_MAX_FRAME - 4096);
 }
 
+/* ---- the console's views (issue 8) ------------------------------------------ */
+
+/*
+ * setup_life: a ledger of real lifecycle events (tests/unit/testutil.h
+ * lifecycle bodies) folded into t->st by hk_state_replay, as hankod does
+ * at start: signer s-a with credential c-a1 active with 3 signatures then
+ * suspended, and c-a2 created; s-b with c-b1 destroyed, then erased;
+ * s-c registered only.
+ */
+static const struct {
+	uint64_t type;
+	const char *s, *c;
+} life[] = {
+    {HK_EV_SIGNER_REGISTERED, "s-a", ""},
+    {HK_EV_CREDENTIAL_CREATED, "s-a", "c-a1"},
+    {HK_EV_KEY_GENERATED, "s-a", "c-a1"},
+    {HK_EV_CSR_ISSUED, "s-a", "c-a1"},
+    {HK_EV_CREDENTIAL_ENROLLED, "s-a", "c-a1"},
+    {HK_EV_CSR_CONFIRMED, "s-a", "c-a1"},
+    {HK_EV_CERT_BOUND, "s-a", "c-a1"},
+    {HK_EV_AUTH_GRANTED, "s-a", "c-a1"},
+    {HK_EV_SIGNATURE_CREATED, "s-a", "c-a1"},
+    {HK_EV_SIGNATURE_CREATED, "s-a", "c-a1"},
+    {HK_EV_SIGNATURE_CREATED, "s-a", "c-a1"},
+    {HK_EV_SUSPENDED, "s-a", "c-a1"},
+    {HK_EV_SIGNER_REGISTERED, "s-b", ""},
+    {HK_EV_CREDENTIAL_CREATED, "s-b", "c-b1"},
+    {HK_EV_KEY_DESTROYED, "s-b", "c-b1"},
+    {HK_EV_SIGNER_ERASED, "s-b", ""},
+    {HK_EV_CREDENTIAL_CREATED, "s-a", "c-a2"},
+    {HK_EV_SIGNER_REGISTERED, "s-c", ""},
+};
+#define NLIFE (sizeof(life) / sizeof(life[0]))
+
+static int
+setup_life(void **state)
+{
+	struct t *t = calloc(1, sizeof(*t));
+	struct hk_buf body = HK_BUF_INIT;
+	struct hk_event ev;
+	size_t i;
+
+	assert_non_null(t);
+	assert_int_equal(fixture_new(&t->f, ORIGIN), 0);
+	for (i = 0; i < NLIFE; i++) {
+		assert_int_equal(lifecycle_event(&ev, &body, life[i].type,
+				     life[i].s, life[i].c),
+		    0);
+		assert_int_equal(ledger_append_wait(t->f.l, &ev, NULL), 0);
+	}
+	hk_buf_release(&body);
+	assert_int_equal(ledger_size(t->f.l, &t->size, NULL), 0);
+	assert_int_equal(t->size, NLIFE + 1);
+	assert_non_null(t->st = hk_state_new());
+	assert_int_equal(hk_state_replay(t->st, t->f.l, NULL), 0);
+	/* Every event above is legal. */
+	assert_int_equal(hk_state_flagged(t->st, NULL, NULL), 0);
+	*state = t;
+	return 0;
+}
+
+/* ans_json(t, key): the answer's str at ${key} parsed as JSON. */
+static json_t *
+ans_json(const struct t *t, uint64_t key)
+{
+	struct hk_bytes s = ans_str(t, key);
+	json_t *j = json_loadb((const char *)s.p, s.n, 0, NULL);
+
+	assert_non_null(j);
+	return j;
+}
+
+/* list_json(t, key, i): item ${i} of the answer's list of JSON texts. */
+static json_t *
+list_json(const struct t *t, uint64_t key, uint32_t i, uint32_t *count)
+{
+	struct hk_mpk_reader r = ans(t, key);
+	struct hk_bytes s = {NULL, 0};
+	uint32_t n, k;
+
+	assert_int_equal(hk_mpk_get_array(&r, &n), 0);
+	if (count != NULL)
+		*count = n;
+	if (i >= n)
+		return NULL;
+	for (k = 0; k <= i; k++)
+		assert_int_equal(hk_mpk_get_str(&r, &s), 0);
+	return json_loadb((const char *)s.p, s.n, 0, NULL);
+}
+
+static void
+test_SIG6_summary_counts_the_state(void **state)
+{
+	struct t *t = *state;
+	struct hk_bytes v;
+	uint64_t now_day = (uint64_t)time(NULL) / 86400;
+
+	assert_int_equal(run(t, HK_IPC_AUDIT_SUMMARY, NULL), 200);
+	assert_int_equal(t->resp.p[0], 0x8e); /* 14 keys */
+	assert_int_equal(ans_uint(t, 1), 3);  /* signers */
+	assert_int_equal(ans_uint(t, 2), 1);  /* erased */
+	assert_int_equal(ans_uint(t, 3), 3);  /* credentials */
+	assert_int_equal(ans_uint(t, 4), 1);  /* created: c-a2 */
+	assert_int_equal(ans_uint(t, 5), 0);  /* key_generated */
+	assert_int_equal(ans_uint(t, 6), 0);  /* active */
+	assert_int_equal(ans_uint(t, 7), 1);  /* suspended: c-a1 */
+	assert_int_equal(ans_uint(t, 8), 1);  /* destroyed: c-b1 */
+	assert_int_equal(ans_uint(t, 9), 0);  /* locked */
+	assert_int_equal(ans_uint(t, 10), 3); /* signatures */
+	/* The events were appended now: today's are all of them (unless
+	 * the test ran across midnight UTC). */
+	if ((uint64_t)time(NULL) / 86400 == now_day) {
+		assert_int_equal(ans_uint(t, 11), 3);
+		assert_int_equal(ans_uint(t, 12), now_day * 86400000ULL);
+	}
+	assert_int_equal(ans_uint(t, 13), t->size);
+	v = ans_str(t, 14);
+	assert_int_equal(v.n, strlen(HK_VERSION));
+	/* No parameter. */
+	assert_int_equal(run(t, HK_IPC_AUDIT_SUMMARY, B(t, "u", 1,
+						       (uint64_t)0)),
+	    400);
+	expect_error(t, 400, "invalid_request");
+}
+
+/* The signature counts of the state: per UTC day of event time. */
+static void
+test_SIG6_signature_counts_by_day(void **state)
+{
+	struct hk_state *st = hk_state_new();
+	struct hk_buf body = HK_BUF_INIT;
+	struct hk_event ev;
+	const char *why;
+	uint64_t total, today, seq = 1;
+	size_t i;
+	const uint64_t D = HK_STATE_DAY_MS, day = 20000;
+	/* Times of the signatures: two on day-1, three on day. */
+	const uint64_t times[] = {(day - 1) * D, day * D - 1, day * D,
+	    day * D + 5, day * D + D - 1};
+
+	(void)state;
+	for (i = 0; i < 12; i++) {
+		assert_int_equal(lifecycle_event(&ev, &body, life[i].type,
+				     life[i].s, life[i].c),
+		    0);
+		ev.seq = seq++;
+		ev.time_ms = (day - 2) * D;
+		if (life[i].type == HK_EV_SIGNATURE_CREATED)
+			continue;
+		if (life[i].type == HK_EV_SUSPENDED)
+			break;
+		assert_int_equal(hk_state_apply(st, &ev, &why), 0);
+	}
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		assert_int_equal(lifecycle_event(&ev, &body,
+				     HK_EV_SIGNATURE_CREATED, "s-a", "c-a1"),
+		    0);
+		ev.seq = seq++;
+		ev.time_ms = times[i];
+		assert_int_equal(hk_state_apply(st, &ev, &why), 0);
+	}
+	hk_state_signature_counts(st, day, &total, &today);
+	assert_int_equal(total, 5);
+	assert_int_equal(today, 3);
+	hk_state_signature_counts(st, day + 1, &total, &today);
+	assert_int_equal(today, 0);
+	hk_state_signature_counts(st, day - 1, &total, &today);
+	assert_int_equal(today, 0); /* only the latest day is kept */
+	/* A refused signature (credential suspended) counts nowhere. */
+	assert_int_equal(lifecycle_event(&ev, &body, HK_EV_SUSPENDED, "s-a",
+			     "c-a1"),
+	    0);
+	ev.seq = seq++;
+	ev.time_ms = day * D + 10;
+	assert_int_equal(hk_state_apply(st, &ev, &why), 0);
+	assert_int_equal(lifecycle_event(&ev, &body, HK_EV_SIGNATURE_CREATED,
+			     "s-a", "c-a1"),
+	    0);
+	ev.seq = seq++;
+	ev.time_ms = day * D + 11;
+	assert_int_equal(hk_state_apply(st, &ev, &why), HK_ESTATE);
+	hk_state_signature_counts(st, day, &total, &today);
+	assert_int_equal(total, 5);
+	assert_int_equal(today, 3);
+	/* Applied live without its ledger time: today's wall clock. */
+	assert_int_equal(lifecycle_event(&ev, &body, HK_EV_RESUMED, "s-a",
+			     "c-a1"),
+	    0);
+	ev.seq = seq++;
+	assert_int_equal(hk_state_apply(st, &ev, &why), 0);
+	assert_int_equal(lifecycle_event(&ev, &body, HK_EV_SIGNATURE_CREATED,
+			     "s-a", "c-a1"),
+	    0);
+	ev.seq = seq++;
+	ev.time_ms = 0;
+	assert_int_equal(hk_state_apply(st, &ev, &why), 0);
+	{
+		uint64_t now_day = (uint64_t)time(NULL) / 86400;
+
+		hk_state_signature_counts(st, now_day, &total, &today);
+		assert_int_equal(total, 6);
+		if ((uint64_t)time(NULL) / 86400 == now_day)
+			assert_int_equal(today, 1);
+	}
+	hk_buf_release(&body);
+	hk_state_free(st);
+}
+
+/* expect_history(t, states, n): the history list holds ${n} entries with
+ * these "state" labels, in seq order. */
+static void
+expect_history(const struct t *t, const char *const *states, uint32_t n)
+{
+	uint32_t count = 0, i;
+	uint64_t prev = 0;
+
+	(void)list_json(t, 2, UINT32_MAX, &count);
+	assert_int_equal(count, n);
+	for (i = 0; i < n; i++) {
+		json_t *j = list_json(t, 2, i, NULL);
+		const char *st = json_string_value(json_object_get(j, "state"));
+		uint64_t seq = (uint64_t)json_integer_value(
+		    json_object_get(j, "seq"));
+
+		assert_non_null(st);
+		if (strcmp(st, states[i]) != 0)
+			fail_msg("history item %u is %s, expected %s", i, st,
+			    states[i]);
+		assert_true(seq > prev);
+		prev = seq;
+		assert_non_null(json_object_get(j, "time"));
+		json_decref(j);
+	}
+}
+
+static void
+test_SIG6_history_of_a_credential_and_a_signer(void **state)
+{
+	struct t *t = *state;
+	static const char *const c_a1[] = {"created", "key_generated",
+	    "csr_issued", "enrolled", "csr_confirmed", "active", "suspended"};
+	static const char *const s_b[] = {"registered", "created",
+	    "destroyed", "erased"};
+	json_t *j, *creds;
+
+	assert_int_equal(run(t, HK_IPC_AUDIT_HISTORY, B(t, "s", 2, "c-a1")),
+	    200);
+	j = ans_json(t, 1);
+	assert_string_equal(json_string_value(json_object_get(j, "state")),
+	    "suspended");
+	assert_string_equal(json_string_value(json_object_get(j, "signer")),
+	    "s-a");
+	assert_int_equal(json_integer_value(json_object_get(j, "signatures")),
+	    3);
+	json_decref(j);
+	/* Signatures and authorisations change no state: not listed. */
+	expect_history(t, c_a1, 7);
+	assert_int_equal(ans_uint(t, 3), t->size);
+	assert_int_equal(ans_uint(t, 4), t->size);
+	assert_string_equal(t->target, "credential c-a1 from 0");
+
+	assert_int_equal(run(t, HK_IPC_AUDIT_HISTORY, B(t, "s", 1, "s-b")),
+	    200);
+	j = ans_json(t, 1);
+	/* Personal attributes: only the marker. */
+	assert_string_equal(json_string_value(json_object_get(j,
+				"attributes")),
+	    "erased");
+	creds = json_object_get(j, "credentials");
+	assert_int_equal(json_array_size(creds), 1);
+	assert_string_equal(json_string_value(json_object_get(
+				json_array_get(creds, 0), "state")),
+	    "destroyed");
+	assert_int_equal(json_object_size(j), 5);
+	json_decref(j);
+	expect_history(t, s_b, 4);
+
+	assert_int_equal(run(t, HK_IPC_AUDIT_HISTORY, B(t, "s", 1, "s-a")),
+	    200);
+	j = ans_json(t, 1);
+	assert_string_equal(json_string_value(json_object_get(j,
+				"attributes")),
+	    "committed");
+	assert_int_equal(json_array_size(json_object_get(j, "credentials")),
+	    2);
+	json_decref(j);
+	/* Paging: from past c-a1's suspension only c-a2's creation. */
+	assert_int_equal(run(t, HK_IPC_AUDIT_HISTORY, B(t, "su", 1, "s-a", 3,
+						       (uint64_t)13)),
+	    200);
+	{
+		static const char *const tail[] = {"created"};
+
+		expect_history(t, tail, 1);
+	}
+
+	/* Refusals: unknown ids 404, both or neither 400. */
+	assert_int_equal(run(t, HK_IPC_AUDIT_HISTORY, B(t, "s", 1, "s-zz")),
+	    404);
+	expect_error(t, 404, "not_found");
+	assert_int_equal(run(t, HK_IPC_AUDIT_HISTORY, B(t, "s", 2, "c-zz")),
+	    404);
+	assert_int_equal(run(t, HK_IPC_AUDIT_HISTORY, B(t, "ss", 1, "s-a", 2,
+						       "c-a1")),
+	    400);
+	expect_error(t, 400, "invalid_request");
+	assert_int_equal(run(t, HK_IPC_AUDIT_HISTORY, NULL), 400);
+	assert_int_equal(run(t, HK_IPC_AUDIT_HISTORY, B(t, "s", 4, "x")), 400);
+}
+
+static void
+test_SIG6_signers_paged(void **state)
+{
+	struct t *t = *state;
+	uint32_t n = 0;
+	json_t *j;
+
+	assert_int_equal(run(t, HK_IPC_AUDIT_SIGNERS, B(t, "u", 2,
+						       (uint64_t)2)),
+	    200);
+	(void)list_json(t, 1, UINT32_MAX, &n);
+	assert_int_equal(n, 2);
+	j = list_json(t, 1, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(j, "signer")),
+	    "s-a");
+	assert_string_equal(json_string_value(json_object_get(j,
+				"attributes")),
+	    "committed");
+	/* c-a1 suspended, c-a2 created. */
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j,
+					      "credentials"),
+			     "suspended")),
+	    1);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j,
+					      "credentials"),
+			     "created")),
+	    1);
+	json_decref(j);
+	{
+		struct hk_bytes next = ans_str(t, 2);
+
+		assert_int_equal(next.n, 3);
+		assert_memory_equal(next.p, "s-b", 3);
+	}
+	assert_int_equal(run(t, HK_IPC_AUDIT_SIGNERS, B(t, "s", 1, "s-b")),
+	    200);
+	(void)list_json(t, 1, UINT32_MAX, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(t->resp.p[0], 0x81); /* no next: the end */
+	j = list_json(t, 1, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(j, "signer")),
+	    "s-c");
+	assert_int_equal(json_object_size(json_object_get(j, "credentials")),
+	    0);
+	json_decref(j);
+	assert_int_equal(run(t, HK_IPC_AUDIT_SIGNERS, B(t, "u", 2,
+						       (uint64_t)0)),
+	    400);
+	assert_int_equal(run(t, HK_IPC_AUDIT_SIGNERS, B(t, "u", 2,
+						       (uint64_t)201)),
+	    400);
+	expect_error(t, 400, "invalid_request");
+}
+
+static void
+test_OPS6_console_access_names_the_path(void **state)
+{
+	struct t *t = *state;
+
+	assert_int_equal(run(t, HK_IPC_CONSOLE, B(t, "s", 1, "/console/")),
+	    200);
+	assert_int_equal(t->resp.len, 1);
+	assert_int_equal(t->resp.p[0], 0x80);
+	assert_string_equal(t->target, "/console/");
+	assert_int_equal(run(t, HK_IPC_CONSOLE, NULL), 400);
+	assert_int_equal(run(t, HK_IPC_CONSOLE, B(t, "u", 1, (uint64_t)1)),
+	    400);
+	assert_int_equal(run(t, HK_IPC_CONSOLE, B(t, "ss", 1, "/console/", 2,
+						 "x")),
+	    400);
+	assert_true(hk_audit_api_handles(HK_IPC_CONSOLE));
+	assert_true(hk_audit_api_handles(HK_IPC_AUDIT_SUMMARY));
+	assert_true(hk_audit_api_handles(HK_IPC_AUDIT_HISTORY));
+	assert_true(hk_audit_api_handles(HK_IPC_AUDIT_SIGNERS));
+	/* The record of a refused console request names its path too. */
+	{
+		char target[80];
+		const struct hk_buf *b = B(t, "s", 1, "/console/app.js");
+
+		hk_audit_api_target(HK_IPC_CONSOLE, b->p, b->len, target,
+		    sizeof(target));
+		assert_string_equal(target, "/console/app.js");
+		hk_audit_api_target(HK_IPC_AUDIT_STATUS, b->p, b->len, target,
+		    sizeof(target));
+		assert_string_equal(target, "");
+		b = B(t, "u", 1, (uint64_t)3);
+		hk_audit_api_target(HK_IPC_CONSOLE, b->p, b->len, target,
+		    sizeof(target));
+		assert_string_equal(target, "");
+	}
+}
+
 int
 main(void)
 {
@@ -787,6 +1216,16 @@ main(void)
 		teardown),
 	    cmocka_unit_test_setup_teardown(test_SIG6_answer_is_bounded, setup,
 		teardown),
+	    cmocka_unit_test_setup_teardown(test_SIG6_summary_counts_the_state,
+		setup_life, teardown),
+	    cmocka_unit_test(test_SIG6_signature_counts_by_day),
+	    cmocka_unit_test_setup_teardown(
+		test_SIG6_history_of_a_credential_and_a_signer, setup_life,
+		teardown),
+	    cmocka_unit_test_setup_teardown(test_SIG6_signers_paged,
+		setup_life, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_OPS6_console_access_names_the_path, setup_life, teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -152,7 +152,7 @@ static struct hk_audit_answer
 answer(struct t *t)
 {
 	struct hk_audit_answer a = {0, &t->resp, t->reason, sizeof(t->reason),
-	    t->target, sizeof(t->target), NULL};
+	    t->target, sizeof(t->target)};
 
 	hk_buf_reset(&t->resp);
 	t->reason[0] = t->target[0] = '\0';

@@ -970,6 +970,11 @@ static const struct {
 	{HK_IPC_AUDIT_RECEIPT, "audit.receipt", RU},
 	{HK_IPC_AUDIT_CONSISTENCY, "audit.consistency", RU},
 	{HK_IPC_AUDIT_SIGNATURES, "audit.signatures", RU},
+	/* docs/console.md: the console's views and its access check. */
+	{HK_IPC_AUDIT_SUMMARY, "audit.summary", RU},
+	{HK_IPC_AUDIT_HISTORY, "audit.history", RU},
+	{HK_IPC_AUDIT_SIGNERS, "audit.signers", RU},
+	{HK_IPC_CONSOLE, "console", RU},
 };
 #define NROLE (sizeof(role_table) / sizeof(role_table[0]))
 
@@ -2458,6 +2463,31 @@ test_OPS6_auditor_changes_nothing(void **state)
 	/* Every other role is refused the views. */
 	assert_int_equal(ADMIN(t, HK_IPC_AUDIT_STATUS, ADM, NULL), 403);
 	assert_int_equal(ADMIN(t, HK_IPC_AUDIT_EVENTS, SO, NULL), 403);
+	/* The console: the auditor is let in, an administrator is not;
+	 * both recorded with the path asked for. */
+	mark = nev(t);
+	assert_int_equal(ADMIN(t, HK_IPC_CONSOLE, AUD,
+			     B(t, "s", 1, "/console/app.js")),
+	    200);
+	check_admin_record(t, mark, AUD, "console", 200);
+	assert_int_equal(ADMIN(t, HK_IPC_CONSOLE, ADM,
+			     B(t, "s", 1, "/console/")),
+	    403);
+	check_admin_record(t, mark + 1, ADM, "console", 403);
+	{
+		struct hk_buf buf = HK_BUF_INIT;
+		struct hk_event ev;
+		char target[64];
+
+		ev_at(t, mark, &buf, &ev);
+		evb_str(&ev, HK_BODY_AR_TARGET, target, sizeof(target));
+		assert_string_equal(target, "/console/app.js");
+		hk_buf_release(&buf);
+		ev_at(t, mark + 1, &buf, &ev);
+		evb_str(&ev, HK_BODY_AR_TARGET, target, sizeof(target));
+		assert_string_equal(target, "/console/");
+		hk_buf_release(&buf);
+	}
 }
 
 int

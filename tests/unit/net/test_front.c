@@ -36,6 +36,7 @@
 #include "core/config.h"
 #include "core/ipc.h"
 #include "core/mpk.h"
+#include "net/console.h"
 #include "net/front.h"
 
 static char dir[256];
@@ -72,7 +73,12 @@ setup(void **state)
 	    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
 	    "-nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=Test-CA "
 	    "-addext basicConstraints=critical,CA:TRUE "
-	    "-addext keyUsage=critical,keyCertSign,cRLSign\n",
+	    "-addext keyUsage=critical,keyCertSign,cRLSign\n"
+	    /* A client certificate of that CA for the admin listener. */
+	    "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+	    "-keyout client.key -out client.csr -subj /CN=auditor\n"
+	    "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key "
+	    "-CAcreateserial -out client.pem -days 2\n",
 	    dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
@@ -539,6 +545,285 @@ test_ACT5_request_reaches_the_core_with_its_context(void **state)
 	assert_null(strstr(logbuf, "unit-secret-7"));
 }
 
+/* ---- the auditor console (issue 8) ------------------------------------------ */
+
+#define CONSOLE_REQS 8
+#define CONSOLE_RESP 65536
+
+/* One console scenario: requests on the admin listener with a client
+ * certificate, a fake core that allows (200 {}) or refuses (403) every
+ * access check, and what each side saw. */
+struct console_run {
+	int core_fd;
+	unsigned port;
+	bool deny;
+	const char *reqs[CONSOLE_REQS]; /* NULL-terminated */
+	/* What the fake core saw. */
+	unsigned ncore;
+	uint64_t types[CONSOLE_REQS];
+	char paths[CONSOLE_REQS][64];
+	/* What the client got, per request. */
+	char resp[CONSOLE_REQS][CONSOLE_RESP];
+	size_t rlen[CONSOLE_REQS];
+};
+
+/* console_core: the access check's test double: records the type and the
+ * path of each request; answers 200 {} or 403 forbidden. */
+static void *
+console_core(void *arg)
+{
+	struct console_run *t = arg;
+	struct hk_buf in = HK_BUF_INIT, out = HK_BUF_INIT, body = HK_BUF_INIT;
+	struct hk_mpk_writer w;
+	struct hk_ipc_msg m, a;
+	const uint8_t *fr;
+	size_t flen, used;
+	ssize_t n;
+
+	for (;;) {
+		if (hk_buf_reserve(&in, 4096) != 0)
+			break;
+		if ((n = read(t->core_fd, in.p + in.len, 4096)) <= 0)
+			break;
+		in.len += (size_t)n;
+		if (hk_ipc_frame_next(in.p, in.len, &fr, &flen, &used) != 0)
+			continue;
+		if (hk_ipc_decode(fr, flen, &m, NULL) != 0)
+			break;
+		if (t->ncore < CONSOLE_REQS) {
+			struct hk_mpk_reader r;
+			struct hk_bytes v = {NULL, 0};
+			uint32_t cnt;
+			uint64_t key;
+
+			t->types[t->ncore] = m.type;
+			hk_mpk_reader_init(&r, m.body.p, m.body.n);
+			if (hk_mpk_get_map(&r, &cnt) == 0 && cnt == 1 &&
+			    hk_mpk_get_uint(&r, &key) == 0 && key == 1 &&
+			    hk_mpk_get_str(&r, &v) == 0)
+				snprintf(t->paths[t->ncore],
+				    sizeof(t->paths[0]), "%.*s", (int)v.n,
+				    (const char *)v.p);
+			t->ncore++;
+		}
+		memset(&a, 0, sizeof(a));
+		a.response = true;
+		a.id = m.id;
+		hk_buf_reset(&body);
+		hk_mpk_writer_init(&w, &body);
+		if (t->deny) {
+			a.status = 403;
+			hk_mpk_put_map(&w, 2);
+			hk_mpk_put_uint(&w, 1);
+			hk_mpk_put_cstr(&w, "forbidden");
+			hk_mpk_put_uint(&w, 2);
+			hk_mpk_put_cstr(&w, "the auditor role is required");
+		} else {
+			a.status = 200;
+			hk_mpk_put_map(&w, 0);
+		}
+		a.body = (struct hk_bytes){body.p, body.len};
+		hk_buf_reset(&out);
+		if (hk_ipc_encode(&a, &out) != 0 ||
+		    write(t->core_fd, out.p, out.len) != (ssize_t)out.len)
+			break;
+		memmove(in.p, in.p + used, in.len - used);
+		in.len -= used;
+	}
+	hk_buf_release(&in);
+	hk_buf_release(&out);
+	hk_buf_release(&body);
+	close(t->core_fd);
+	return NULL;
+}
+
+/* console_client: each request on its own mutual-TLS connection to the
+ * admin listener, then SIGTERM. */
+static void *
+console_client(void *arg)
+{
+	struct console_run *t = arg;
+	size_t i;
+
+	for (i = 0; i < CONSOLE_REQS && t->reqs[i] != NULL; i++) {
+		struct sockaddr_in a;
+		SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+		SSL *ssl = NULL;
+		size_t got = 0, n, len = strlen(t->reqs[i]);
+		int s = socket(AF_INET, SOCK_STREAM, 0);
+
+		memset(&a, 0, sizeof(a));
+		a.sin_family = AF_INET;
+		a.sin_port = htons((uint16_t)t->port);
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (ctx == NULL || s < 0)
+			goto next;
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+		if (SSL_CTX_load_verify_file(ctx, path("server.pem")) != 1 ||
+		    SSL_CTX_use_certificate_file(ctx, path("client.pem"),
+			SSL_FILETYPE_PEM) != 1 ||
+		    SSL_CTX_use_PrivateKey_file(ctx, path("client.key"),
+			SSL_FILETYPE_PEM) != 1 ||
+		    connect(s, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+		    (ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, s) != 1 ||
+		    SSL_set1_host(ssl, "localhost") != 1 ||
+		    SSL_connect(ssl) != 1 ||
+		    SSL_write(ssl, t->reqs[i], (int)len) != (int)len)
+			goto next;
+		while (got < CONSOLE_RESP - 1 &&
+		    SSL_read_ex(ssl, t->resp[i] + got, CONSOLE_RESP - 1 - got,
+			&n) == 1)
+			got += n;
+	next:
+		t->resp[i][got] = '\0';
+		t->rlen[i] = got;
+		SSL_free(ssl);
+		SSL_CTX_free(ctx);
+		if (s >= 0)
+			close(s);
+		ERR_clear_error();
+	}
+	kill(getpid(), SIGTERM);
+	return NULL;
+}
+
+static void
+console_run(struct console_run *t)
+{
+	struct hk_config cfg;
+	struct net_front_opts o;
+	struct net_front *f = NULL;
+	pthread_t core_th, cli_th;
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	memset(&o, 0, sizeof(o));
+	o.cfg = &cfg;
+	o.ipc_fd = sv[0];
+	t->core_fd = sv[1];
+	t->port = free_port();
+	config(&cfg, free_port(), t->port);
+	assert_int_equal(net_front_new(&o, &f), 0);
+	assert_int_equal(pthread_create(&core_th, NULL, console_core, t), 0);
+	assert_int_equal(pthread_create(&cli_th, NULL, console_client, t), 0);
+	log_capture();
+	assert_int_equal(net_front_run(f), 0);
+	(void)log_release("");
+	pthread_join(cli_th, NULL);
+	net_front_free(f);
+	pthread_join(core_th, NULL);
+}
+
+/* The security header fields of every console answer, and no cookie. */
+static void
+expect_console_headers(const char *resp)
+{
+	const char *end = strstr(resp, "\r\n\r\n");
+
+	assert_non_null(end);
+	assert_non_null(strstr(resp, "\r\nContent-Security-Policy: "
+				     "default-src 'self'; base-uri 'none'; "
+				     "form-action 'none'; "
+				     "frame-ancestors 'none'\r\n"));
+	assert_non_null(strstr(resp, "\r\nX-Frame-Options: DENY\r\n"));
+	assert_non_null(strstr(resp, "\r\nX-Content-Type-Options: nosniff\r\n"));
+	assert_non_null(strstr(resp, "\r\nCache-Control: no-store\r\n"));
+	assert_null(strstr(resp, "Set-Cookie"));
+	assert_true(strstr(resp, "\r\nX-Frame-Options") < end);
+}
+
+static void
+test_CONSOLE_assets_served_after_the_core_allows(void **state)
+{
+	struct console_run *t = calloc(1, sizeof(*t));
+	const struct net_console_asset *idx = NULL, *js = NULL, *css = NULL;
+	char want[128];
+	const char *body;
+
+	(void)state;
+	assert_non_null(t);
+	assert_int_equal(net_console_lookup("/console/", 9, &idx), 0);
+	assert_int_equal(net_console_lookup("/console/app.js", 15, &js), 0);
+	assert_int_equal(net_console_lookup("/console/style.css", 18, &css), 0);
+	t->reqs[0] = "GET /console/ HTTP/1.1\r\nHost: localhost\r\n"
+		     "Connection: close\r\n\r\n";
+	t->reqs[1] = "GET /console/app.js HTTP/1.1\r\nHost: localhost\r\n"
+		     "Connection: close\r\n\r\n";
+	t->reqs[2] = "HEAD /console/style.css HTTP/1.1\r\nHost: localhost\r\n"
+		     "Connection: close\r\n\r\n";
+	t->reqs[3] = "GET /console/nope.js HTTP/1.1\r\nHost: localhost\r\n"
+		     "Connection: close\r\n\r\n";
+	t->reqs[4] = "POST /console/ HTTP/1.1\r\nHost: localhost\r\n"
+		     "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+	t->reqs[5] = "DELETE /console/app.js HTTP/1.1\r\nHost: localhost\r\n"
+		     "Connection: close\r\n\r\n";
+	t->reqs[6] = "GET /console/?x=1 HTTP/1.1\r\nHost: localhost\r\n"
+		     "Connection: close\r\n\r\n";
+	console_run(t);
+
+	/* The page, byte for byte, with its type and the headers. */
+	assert_non_null(strstr(t->resp[0], "HTTP/1.1 200 OK\r\n"));
+	assert_non_null(strstr(t->resp[0],
+	    "\r\nContent-Type: text/html; charset=utf-8\r\n"));
+	expect_console_headers(t->resp[0]);
+	body = strstr(t->resp[0], "\r\n\r\n") + 4;
+	assert_int_equal(t->rlen[0] - (size_t)(body - t->resp[0]), idx->len);
+	assert_memory_equal(body, idx->data, idx->len);
+	assert_non_null(strstr(t->resp[1], "HTTP/1.1 200 OK\r\n"));
+	assert_non_null(strstr(t->resp[1],
+	    "\r\nContent-Type: text/javascript; charset=utf-8\r\n"));
+	expect_console_headers(t->resp[1]);
+	body = strstr(t->resp[1], "\r\n\r\n") + 4;
+	assert_int_equal(t->rlen[1] - (size_t)(body - t->resp[1]), js->len);
+	/* HEAD: the length of the asset, no body. */
+	assert_non_null(strstr(t->resp[2], "HTTP/1.1 200 OK\r\n"));
+	snprintf(want, sizeof(want), "\r\nContent-Length: %zu\r\n", css->len);
+	assert_non_null(strstr(t->resp[2], want));
+	assert_int_equal(strlen(strstr(t->resp[2], "\r\n\r\n")), 4);
+	expect_console_headers(t->resp[2]);
+	/* No such asset: 404 after the check. */
+	assert_non_null(strstr(t->resp[3], "HTTP/1.1 404 Not Found\r\n"));
+	expect_console_headers(t->resp[3]);
+	/* Other methods: 405 from the front, the core never asked. */
+	assert_non_null(strstr(t->resp[4], "HTTP/1.1 405 "));
+	assert_non_null(strstr(t->resp[4], "\r\nAllow: GET, HEAD\r\n"));
+	assert_non_null(strstr(t->resp[5], "HTTP/1.1 405 "));
+	/* A query: 400 from the front. */
+	assert_non_null(strstr(t->resp[6], "HTTP/1.1 400 "));
+	/* The core saw the four GET/HEAD requests, each with its path. */
+	assert_int_equal(t->ncore, 4);
+	assert_int_equal(t->types[0], HK_IPC_CONSOLE);
+	assert_string_equal(t->paths[0], "/console/");
+	assert_string_equal(t->paths[1], "/console/app.js");
+	assert_string_equal(t->paths[2], "/console/style.css");
+	assert_string_equal(t->paths[3], "/console/nope.js");
+	free(t);
+}
+
+static void
+test_CONSOLE_refused_by_the_core_serves_nothing(void **state)
+{
+	struct console_run *t = calloc(1, sizeof(*t));
+
+	(void)state;
+	assert_non_null(t);
+	t->deny = true;
+	t->reqs[0] = "GET /console/ HTTP/1.1\r\nHost: localhost\r\n"
+		     "Connection: close\r\n\r\n";
+	t->reqs[1] = "GET /console/app.js HTTP/1.1\r\nHost: localhost\r\n"
+		     "Connection: close\r\n\r\n";
+	console_run(t);
+	assert_int_equal(t->ncore, 2);
+	assert_non_null(strstr(t->resp[0], "HTTP/1.1 403 Forbidden\r\n"));
+	assert_non_null(strstr(t->resp[0], "application/json"));
+	assert_non_null(strstr(t->resp[0], "\"error\":\"forbidden\""));
+	assert_null(strstr(t->resp[0], "<html"));
+	assert_non_null(strstr(t->resp[1], "HTTP/1.1 403 Forbidden\r\n"));
+	assert_null(strstr(t->resp[1], "HankoVerify"));
+	assert_null(strstr(t->resp[1], "use strict"));
+	free(t);
+}
+
 int
 main(void)
 {
@@ -553,6 +838,10 @@ main(void)
 		cmocka_unit_test(test_NET1_sigterm_ends_the_loop_with_0),
 		cmocka_unit_test(
 		    test_ACT5_request_reaches_the_core_with_its_context),
+		cmocka_unit_test(
+		    test_CONSOLE_assets_served_after_the_core_allows),
+		cmocka_unit_test(
+		    test_CONSOLE_refused_by_the_core_serves_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "core/mpk.h"
+#include "net/console.h"
 #include "net/route.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -100,6 +101,11 @@ static const struct {
     {NET_HTTP_GET, "/audit/v1/consistency", NET_ROUTE_ADMIN, 63},
     {NET_HTTP_GET, "/audit/v1/signatures", NET_ROUTE_ADMIN, 64},
     {NET_HTTP_GET, "/audit/v1/bundle", NET_ROUTE_ADMIN, 65},
+    {NET_HTTP_GET, "/audit/v1/summary", NET_ROUTE_ADMIN, 68},
+    {NET_HTTP_GET, "/audit/v1/history", NET_ROUTE_ADMIN, 69},
+    {NET_HTTP_GET, "/audit/v1/signers", NET_ROUTE_ADMIN, 70},
+    {NET_HTTP_GET, "/console/", NET_ROUTE_ADMIN, 67},
+    {NET_HTTP_HEAD, "/console/app.js", NET_ROUTE_ADMIN, 67},
 };
 
 static const struct net_route *
@@ -200,8 +206,11 @@ test_NET1_contract_routes_on_their_listener_only(void **state)
 		rt = route_for(contract[i].m, contract[i].path,
 		    contract[i].listener);
 		assert_int_equal(rt->type, contract[i].type);
-		/* The bundle is the one download in chunks. */
+		/* The console's assets (67) are the front's answer after
+		 * the core's access check, the bundle (65) the one download
+		 * in chunks; everything else is a schema. */
 		assert_int_equal(rt->answer,
+		    contract[i].type == HK_IPC_CONSOLE ? NET_ROUTE_CONSOLE :
 		    contract[i].type == HK_IPC_AUDIT_BUNDLE ? NET_ROUTE_STREAM :
 							      NET_ROUTE_SCHEMA);
 		/* Basic and Bearer routes forward Authorization, the
@@ -215,9 +224,11 @@ test_NET1_contract_routes_on_their_listener_only(void **state)
 		/* Queries on the auditor routes only, all GET (read-only
 		 * by construction, docs/audit-api.md). */
 		assert_int_equal((rt->flags & NET_ROUTE_QUERY) != 0,
-		    contract[i].type >= 60);
+		    contract[i].type >= 60 && contract[i].type != HK_IPC_CONSOLE);
 		if (contract[i].type >= 60)
-			assert_int_equal(rt->method, NET_HTTP_GET);
+			assert_true(rt->method == NET_HTTP_GET ||
+			    (contract[i].type == HK_IPC_CONSOLE &&
+				rt->method == NET_HTTP_HEAD));
 		other = contract[i].listener ^ (NET_ROUTE_ADMIN |
 						   NET_ROUTE_SIGNING);
 		assert_int_equal(net_route_match(contract[i].path,
@@ -2163,6 +2174,225 @@ test_AUDIT_read_only_routes(void **state)
 			assert_int_equal(t[i].method, NET_HTTP_GET);
 }
 
+/* ---- the auditor console (issue 8) ----------------------------------------- */
+
+static void
+test_CONSOLE_routes_get_head_only(void **state)
+{
+	static const char *const paths[] = {"/console/", "/console/app.js",
+	    "/console/no-such-file", "/console/a/b"};
+	static const enum net_http_method others[] = {NET_HTTP_POST,
+	    NET_HTTP_PUT, NET_HTTP_DELETE, NET_HTTP_OPTIONS};
+	const struct net_route *rt;
+	char allow[NET_ROUTE_ALLOW_LEN];
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < NELEM(paths); i++) {
+		rt = route_for(NET_HTTP_GET, paths[i], NET_ROUTE_ADMIN);
+		assert_int_equal(rt->type, HK_IPC_CONSOLE);
+		assert_int_equal(rt->answer, NET_ROUTE_CONSOLE);
+		rt = route_for(NET_HTTP_HEAD, paths[i], NET_ROUTE_ADMIN);
+		assert_int_equal(rt->type, HK_IPC_CONSOLE);
+		for (k = 0; k < NELEM(others); k++) {
+			assert_int_equal(net_route_match(paths[i],
+					     strlen(paths[i]), others[k],
+					     NET_ROUTE_ADMIN, &rt, allow),
+			    HK_ENOTSUP);
+			assert_string_equal(allow, "GET, HEAD");
+		}
+		/* Never on the signing listener. */
+		assert_int_equal(net_route_match(paths[i], strlen(paths[i]),
+				     NET_HTTP_GET, NET_ROUTE_SIGNING, &rt,
+				     allow),
+		    HK_ENOTFOUND);
+	}
+	/* The prefix needs its slash. */
+	assert_int_equal(net_route_match("/console", 8, NET_HTTP_GET,
+			     NET_ROUTE_ADMIN, &rt, allow),
+	    HK_ENOTFOUND);
+	assert_int_equal(net_route_match("/consolex/", 10, NET_HTTP_GET,
+			     NET_ROUTE_ADMIN, &rt, allow),
+	    HK_ENOTFOUND);
+}
+
+/* The built-in assets: index.html at /console/, exact names only, each
+ * with a media type; no inline script or style in the page. */
+static void
+test_CONSOLE_assets_built_in(void **state)
+{
+	static const char *const none[] = {"/console", "/console/index",
+	    "/console/./index.html", "/console/../index.html",
+	    "/console//index.html", "/console/INDEX.HTML", "/index.html",
+	    "/console/index.html/"};
+	const struct net_console_asset *a = NULL, *b = NULL;
+	char *page;
+	size_t i;
+
+	(void)state;
+	assert_true(net_console_nassets >= 4);
+	assert_int_equal(net_console_lookup("/console/", 9, &a), 0);
+	assert_int_equal(net_console_lookup("/console/index.html", 19, &b),
+	    0);
+	assert_ptr_equal(a, b);
+	assert_string_equal(a->type, "text/html; charset=utf-8");
+	for (i = 0; i < NELEM(none); i++)
+		assert_int_equal(net_console_lookup(none[i], strlen(none[i]),
+				     &b),
+		    HK_ENOTFOUND);
+	for (i = 0; i < net_console_nassets; i++) {
+		const struct net_console_asset *x = &net_console_assets[i];
+		char path[128];
+
+		snprintf(path, sizeof(path), "/console/%s", x->name);
+		assert_int_equal(net_console_lookup(path, strlen(path), &b), 0);
+		assert_ptr_equal(b, x);
+		assert_true(x->len > 0);
+		assert_int_equal(strlen((const char *)x->data), x->len);
+		/* Nothing loads from elsewhere: no absolute URL but the SVG
+		 * namespace name (an identifier, never fetched). */
+		{
+			const char *p = (const char *)x->data;
+
+			while ((p = strstr(p, "http")) != NULL) {
+				static const char ns[] =
+				    "http://www.w3.org/2000/svg\"";
+
+				if (strncmp(p, ns, sizeof(ns) - 1) != 0 &&
+				    (strncmp(p, "http://", 7) == 0 ||
+					strncmp(p, "https://", 8) == 0))
+					fail_msg("%s holds an absolute URL",
+					    x->name);
+				p += 4;
+			}
+		}
+		assert_null(strstr((const char *)x->data, "//cdn"));
+	}
+	/* The page: scripts and styles by reference only (CSP forbids
+	 * inline ones, and so does this test). */
+	page = strndup((const char *)a->data, a->len);
+	assert_non_null(page);
+	assert_null(strstr(page, "<script>"));
+	assert_null(strstr(page, "<style"));
+	assert_null(strstr(page, " style="));
+	assert_null(strstr(page, "javascript:"));
+	/* No event handler attribute (onclick= and the like). */
+	for (i = 0; page[i] != '\0'; i++) {
+		size_t k = i + 3;
+
+		if (page[i] != ' ' || page[i + 1] != 'o' || page[i + 2] != 'n')
+			continue;
+		while (page[k] >= 'a' && page[k] <= 'z')
+			k++;
+		assert_false(k > i + 3 && page[k] == '=');
+	}
+	assert_non_null(strstr(page, "<script src=\"app.js\""));
+	free(page);
+	/* The header fields every console answer carries. */
+	assert_non_null(strstr(NET_CONSOLE_HEADERS,
+	    "Content-Security-Policy: default-src 'self';"));
+	assert_null(strstr(NET_CONSOLE_HEADERS, "unsafe-inline"));
+	assert_non_null(strstr(NET_CONSOLE_HEADERS, "X-Frame-Options: DENY\r\n"));
+	assert_non_null(strstr(NET_CONSOLE_HEADERS,
+	    "X-Content-Type-Options: nosniff\r\n"));
+	assert_null(strstr(NET_CONSOLE_HEADERS, "Set-Cookie"));
+}
+
+/* The console's audit views: query maps and answers. */
+static void
+test_CONSOLE_audit_views(void **state)
+{
+	struct hk_buf got = HK_BUF_INIT, want = HK_BUF_INIT, body = HK_BUF_INIT,
+		      out = HK_BUF_INIT;
+	struct net_json_error e;
+	struct hk_mpk_writer w;
+	const char *why;
+	int k;
+
+	(void)state;
+	assert_int_equal(query("/audit/v1/history",
+			     "from=3&credential=c-1&signer=s-1", NULL, &got,
+			     &e),
+	    0);
+	hk_mpk_writer_init(&w, &want);
+	hk_mpk_put_map(&w, 3);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, "s-1");
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_cstr(&w, "c-1");
+	hk_mpk_put_uint(&w, 3);
+	hk_mpk_put_uint(&w, 3);
+	assert_bytes(&got, &want);
+	assert_int_equal(query("/audit/v1/signers", "limit=201", NULL, &got,
+			     &e),
+	    HK_EINVAL);
+	assert_int_equal(query("/audit/v1/signers", "limit=0", NULL, &got, &e),
+	    HK_EINVAL);
+	assert_int_equal(query("/audit/v1/signers", "after=s-1&limit=200",
+			     NULL, &got, &e),
+	    0);
+	assert_int_equal(query("/audit/v1/summary", "x=1", NULL, &got, &e),
+	    HK_EINVAL);
+
+	/* The summary: 14 keys, named. */
+	hk_mpk_writer_init(&w, &body);
+	hk_mpk_put_map(&w, 14);
+	for (k = 1; k <= 13; k++) {
+		hk_mpk_put_uint(&w, (uint64_t)k);
+		hk_mpk_put_uint(&w, (uint64_t)k * 10);
+	}
+	hk_mpk_put_uint(&w, 14);
+	hk_mpk_put_cstr(&w, "0.1.0");
+	assert_int_equal(response(NET_HTTP_GET, "/audit/v1/summary",
+			     NET_ROUTE_ADMIN, 200, &body, &out, &why),
+	    0);
+	assert_json(&out, "{\"signers\":10,\"signers_erased\":20,"
+			  "\"credentials\":30,\"credentials_created\":40,"
+			  "\"credentials_key_generated\":50,"
+			  "\"credentials_active\":60,"
+			  "\"credentials_suspended\":70,"
+			  "\"credentials_destroyed\":80,"
+			  "\"credentials_locked\":90,\"signatures\":100,"
+			  "\"signatures_today\":110,\"today_since\":120,"
+			  "\"size\":130,\"version\":\"0.1.0\"}");
+
+	/* The history: the subject as an object. */
+	hk_buf_reset(&body);
+	hk_mpk_writer_init(&w, &body);
+	hk_mpk_put_map(&w, 4);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_cstr(&w, "{\"credential\":\"c-1\",\"state\":\"active\"}");
+	hk_mpk_put_uint(&w, 2);
+	hk_mpk_put_array(&w, 1);
+	hk_mpk_put_cstr(&w, "{\"seq\":4,\"state\":\"active\"}");
+	hk_mpk_put_uint(&w, 3);
+	hk_mpk_put_uint(&w, 9);
+	hk_mpk_put_uint(&w, 4);
+	hk_mpk_put_uint(&w, 9);
+	assert_int_equal(response(NET_HTTP_GET, "/audit/v1/history",
+			     NET_ROUTE_ADMIN, 200, &body, &out, &why),
+	    0);
+	assert_json(&out, "{\"subject\":{\"credential\":\"c-1\",\"state\":"
+			  "\"active\"},\"history\":[{\"seq\":4,\"state\":"
+			  "\"active\"}],\"next\":9,\"size\":9}");
+
+	/* The signers page: next absent at the end. */
+	hk_buf_reset(&body);
+	hk_mpk_writer_init(&w, &body);
+	hk_mpk_put_map(&w, 1);
+	hk_mpk_put_uint(&w, 1);
+	hk_mpk_put_array(&w, 1);
+	hk_mpk_put_cstr(&w, "{\"signer\":\"s-1\"}");
+	assert_int_equal(response(NET_HTTP_GET, "/audit/v1/signers",
+			     NET_ROUTE_ADMIN, 200, &body, &out, &why),
+	    0);
+	assert_json(&out, "{\"signers\":[{\"signer\":\"s-1\"}]}");
+	hk_buf_release(&got);
+	hk_buf_release(&want);
+	hk_buf_release(&body);
+	hk_buf_release(&out);
+}
+
 int
 main(void)
 {
@@ -2171,6 +2401,9 @@ main(void)
 	    cmocka_unit_test(test_AUDIT_query_refusals),
 	    cmocka_unit_test(test_AUDIT_response_json),
 	    cmocka_unit_test(test_AUDIT_read_only_routes),
+	    cmocka_unit_test(test_CONSOLE_routes_get_head_only),
+	    cmocka_unit_test(test_CONSOLE_assets_built_in),
+	    cmocka_unit_test(test_CONSOLE_audit_views),
 	    cmocka_unit_test(test_NET1_table_is_consistent),
 	    cmocka_unit_test(test_NET1_contract_routes_on_their_listener_only),
 	    cmocka_unit_test(test_NET1_match_404_405),
