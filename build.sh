@@ -53,6 +53,31 @@ deps() {
 	fi
 }
 
+# The auditor console's browser test (tests/integration/45-console.sh):
+# Debian's chromium, Node.js with npm (a machine that has them keeps its
+# own), and playwright-core at the version of tests/console/package-lock.json
+# (no browser download). Without them the test reports itself skipped.
+console_deps() {
+	if [ "$(id -u)" = 0 ]; then
+		want=""
+		command -v chromium >/dev/null || want="chromium"
+		if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+			want="$want nodejs npm"
+		fi
+		if [ -n "$want" ]; then
+			echo "build.sh: installing:$want" >&2
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq
+			# shellcheck disable=SC2086
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $want >&2
+		fi
+	fi
+	if [ ! -d tests/console/node_modules/playwright-core ] &&
+	    command -v npm >/dev/null; then
+		(cd tests/console && npm ci --no-audit --no-fund >&2) ||
+		    echo "build.sh: npm ci failed: 45-console.sh will skip" >&2
+	fi
+}
+
 jobs=$(nproc 2>/dev/null || echo 2)
 cmd=${1:-build}
 [ $# -gt 0 ] && shift
@@ -64,11 +89,13 @@ build)
 	;;
 test)
 	deps
+	console_deps
 	make -j"$jobs"
 	exec tests/run.sh build "$@"
 	;;
 asan)
 	deps
+	console_deps
 	make -j"$jobs" ASAN=1 UBSAN=1 BUILD=build/asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -76,6 +103,7 @@ asan)
 	;;
 valgrind)
 	deps
+	console_deps
 	make -j"$jobs"
 	HK_VALGRIND=1 exec tests/run.sh build "$@"
 	;;

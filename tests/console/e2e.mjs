@@ -281,6 +281,17 @@ await step("export", async () => {
   await page.fill("#ex-from", "5");
   const href2 = await page.getAttribute("#ex-link", "href");
   check(href2.startsWith("/audit/v1/bundle?from=5&to="), "the link follows the chosen range", href2);
+  // What the link downloads: the bundle as a POSIX tar archive.
+  const got = await page.evaluate(async (u) => {
+    const r = await fetch(u);
+    const b = new Uint8Array(await r.arrayBuffer());
+    return { status: r.status, type: r.headers.get("content-type"), disp: r.headers.get("content-disposition"),
+             len: b.length, magic: new TextDecoder().decode(b.subarray(257, 262)),
+             name: new TextDecoder().decode(b.subarray(0, 40)).replace(/\0.*$/s, "") };
+  }, href2);
+  check(got.status === 200 && got.type === "application/x-tar" && got.len > 0 && got.len % 512 === 0 &&
+        got.magic === "ustar" && /^hanko-audit-5-\d+\/$/.test(got.name) && /attachment; filename="hanko-audit-5-\d+\.tar"/.test(got.disp),
+        "the export link downloads the bundle of that range as a ustar archive", JSON.stringify(got));
   await shot("export");
 });
 
