@@ -36,8 +36,11 @@ sign_cb(void *arg, const uint8_t *msg, size_t len,
 	size_t n = 0;
 	int r;
 
-	if ((r = hsm_key_sign(c->pool, c->id, HSM_SIG_ED25519, HSM_HASH_NONE,
-		 msg, len, out, &n)) != 0)
+	/* Once per group commit, on the ledger's writer thread: on the
+	 * reserved session, so that the commit never waits for a pool
+	 * session behind the signature workers. */
+	if ((r = hsm_key_sign_reserved(c->pool, c->id, HSM_SIG_ED25519,
+		 HSM_HASH_NONE, msg, len, out, &n)) != 0)
 		return r;
 	if (n != LEDGER_NOTE_ED25519_SIG_LEN)
 		return HK_ECRYPTO;

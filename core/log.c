@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* log: line-oriented logging to stderr (see log.h). */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +13,37 @@
 
 static int log_level = HK_LOG_INFO;
 static const char *log_ident = "hanko";
+
+/* The pid in every line, without a getpid(2) per line (glibc no longer
+ * caches it, and the front logs one line per request): looked up once,
+ * forgotten in every child of fork(). */
+static atomic_long log_pid;
+static pthread_once_t log_pid_once = PTHREAD_ONCE_INIT;
+
+static void
+log_pid_forget(void)
+{
+	atomic_store(&log_pid, 0);
+}
+
+static void
+log_pid_watch(void)
+{
+	(void)pthread_atfork(NULL, NULL, log_pid_forget);
+}
+
+static long
+log_getpid(void)
+{
+	long pid;
+
+	pthread_once(&log_pid_once, log_pid_watch);
+	if ((pid = atomic_load(&log_pid)) == 0) {
+		pid = (long)getpid();
+		atomic_store(&log_pid, pid);
+	}
+	return pid;
+}
 
 /** hk_log_set_level(level): messages above ${level} are dropped. */
 void
@@ -45,7 +78,7 @@ hk_log_msg(int level, const char *func, const char *fmt, ...)
 	    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s[%ld] %s %s: ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L, log_ident,
-	    (long)getpid(), names[level & 3], func);
+	    log_getpid(), names[level & 3], func);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		n = 0;
 	va_start(ap, fmt);

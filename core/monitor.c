@@ -51,6 +51,7 @@ struct hk_monitor {
 	bool ipc_open;
 
 	struct hk_buf in;          /* bytes from the front, not yet framed */
+	size_t ipc_wq;             /* bytes queued to the front by uv_write */
 	pid_t front;
 	bool draining;             /* we asked the front to stop */
 	bool front_gone;
@@ -295,47 +296,45 @@ write_cb(uv_write_t *req, int status)
 	struct write_req *w = (struct write_req *)req;
 	struct hk_monitor *m = req->data;
 
+	m->ipc_wq -= w->buf.len;
 	if (status != 0 && status != UV_ECANCELED && m->ipc_open)
 		hk_warn_f("writing to the front: %s", uv_strerror(status));
 	hk_buf_release(&w->buf);
 	free(w);
 }
 
+/* ipc_out(m, out): send ${out} (one or more frames) to the front and
+ * release it. Straight into the socket when nothing is queued
+ * (uv_try_write: no request, no copy, no callback, and none of the
+ * epoll_ctl calls a completed uv_write costs libuv); whatever the socket
+ * does not take is queued behind, in order. */
 static void
-respond(struct hk_monitor *m, uint64_t id, uint64_t status,
-    const struct hk_buf *body)
+ipc_out(struct hk_monitor *m, struct hk_buf *out)
 {
-	struct hk_ipc_msg msg;
-	/* {1: "server_error", 2: "Internal error"} */
-	static const uint8_t internal_error[] = {0x82, 0x01, 0xac, 's', 'e',
-	    'r', 'v', 'e', 'r', '_', 'e', 'r', 'r', 'o', 'r', 0x02, 0xae, 'I',
-	    'n', 't', 'e', 'r', 'n', 'a', 'l', ' ', 'e', 'r', 'r', 'o', 'r'};
 	struct write_req *w;
+	size_t done = 0;
 	uv_buf_t b;
-	int r;
+	int n;
 
-	if (!m->ipc_open || (w = calloc(1, sizeof(*w))) == NULL)
-		return;
-	memset(&msg, 0, sizeof(msg));
-	msg.response = true;
-	msg.id = id;
-	msg.status = status;
-	msg.body = (struct hk_bytes){body->p, body->len};
-	if ((r = hk_ipc_encode(&msg, &w->buf)) != 0) {
-		/* A core bug or memory pressure: this request fails, the
-		 * appliance keeps serving (a malformed answer never leaves). */
-		hk_error_f("request %" PRIu64 ": cannot encode its response "
-		    "(status %" PRIu64 ", %zu bytes): %s; answering 500", id,
-		    status, body->len, hk_strerror(r));
-		hk_buf_reset(&w->buf);
-		msg.status = 500;
-		msg.body = (struct hk_bytes){internal_error, sizeof(internal_error)};
-		if (hk_ipc_encode(&msg, &w->buf) != 0) {
-			hk_buf_release(&w->buf);
-			free(w);
-			stop(m, HK_EPROTO, "cannot encode a response to the front");
-			return;
+	if (!m->ipc_open || out->len == 0)
+		goto out;
+	if (m->ipc_wq == 0) {
+		b = uv_buf_init((char *)out->p, (unsigned)out->len);
+		if ((n = uv_try_write((uv_stream_t *)&m->ipc, &b, 1)) < 0 &&
+		    n != UV_EAGAIN) {
+			stop(m, HK_EIO, "cannot write to the front");
+			goto out;
 		}
+		if (n > 0)
+			done = (size_t)n;
+		if (done == out->len)
+			goto out;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL ||
+	    hk_buf_put(&w->buf, out->p + done, out->len - done) != 0) {
+		free(w);
+		stop(m, HK_ENOMEM, "out of memory for a response to the front");
+		goto out;
 	}
 	w->req.data = m;
 	b = uv_buf_init((char *)w->buf.p, (unsigned)w->buf.len);
@@ -343,7 +342,62 @@ respond(struct hk_monitor *m, uint64_t id, uint64_t status,
 		hk_buf_release(&w->buf);
 		free(w);
 		stop(m, HK_EIO, "cannot write to the front");
+		goto out;
 	}
+	m->ipc_wq += w->buf.len;
+out:
+	hk_buf_release(out);
+}
+
+/* encode_response(m, id, status, body, out): append the response frame
+ * to ${out}. 0, or the front cannot be answered (stopping). */
+static int
+encode_response(struct hk_monitor *m, uint64_t id, uint64_t status,
+    const struct hk_bytes body, struct hk_buf *out)
+{
+	struct hk_ipc_msg msg;
+	/* {1: "server_error", 2: "Internal error"} */
+	static const uint8_t internal_error[] = {0x82, 0x01, 0xac, 's', 'e',
+	    'r', 'v', 'e', 'r', '_', 'e', 'r', 'r', 'o', 'r', 0x02, 0xae, 'I',
+	    'n', 't', 'e', 'r', 'n', 'a', 'l', ' ', 'e', 'r', 'r', 'o', 'r'};
+	size_t mark = out->len;
+	int r;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.response = true;
+	msg.id = id;
+	msg.status = status;
+	msg.body = body;
+	if ((r = hk_ipc_encode(&msg, out)) != 0) {
+		/* A core bug or memory pressure: this request fails, the
+		 * appliance keeps serving (a malformed answer never leaves). */
+		hk_error_f("request %" PRIu64 ": cannot encode its response "
+		    "(status %" PRIu64 ", %zu bytes): %s; answering 500", id,
+		    status, body.n, hk_strerror(r));
+		out->len = mark;
+		msg.status = 500;
+		msg.body = (struct hk_bytes){internal_error, sizeof(internal_error)};
+		if (hk_ipc_encode(&msg, out) != 0) {
+			out->len = mark;
+			stop(m, HK_EPROTO, "cannot encode a response to the front");
+			return HK_EPROTO;
+		}
+	}
+	return 0;
+}
+
+static void
+respond(struct hk_monitor *m, uint64_t id, uint64_t status,
+    const struct hk_buf *body)
+{
+	struct hk_buf out = HK_BUF_INIT;
+
+	if (!m->ipc_open)
+		return;
+	if (encode_response(m, id, status,
+		(struct hk_bytes){body->p, body->len}, &out) == 0)
+		ipc_out(m, &out);
+	hk_buf_release(&out);
 }
 
 static void
@@ -614,15 +668,17 @@ lc_done_async(uv_async_t *h)
 	m->done_head = NULL;
 	m->done_tail = &m->done_head;
 	pthread_mutex_unlock(&m->done_mu);
+	/* Every answer that is ready goes out in one write: under load the
+	 * group commit releases many at once. */
 	for (; d != NULL; d = next) {
 		next = d->next;
-		hk_buf_reset(&b);
-		if (hk_buf_put(&b, d->body, d->len) == 0)
-			respond(m, d->id, d->status, &b);
+		if (m->ipc_open)
+			(void)encode_response(m, d->id, d->status,
+			    (struct hk_bytes){d->body, d->len}, &b);
 		sodium_memzero(d->body, d->len);
 		free(d);
 	}
-	hk_buf_release(&b);
+	ipc_out(m, &b);
 }
 
 /* The background verification failed: no more signatures, /readyz red. */

@@ -799,7 +799,7 @@ signed_all(struct req *q)
 	struct hk_cred_info ci;
 	struct hk_event ev;
 	const char *why = NULL, *refusal;
-	size_t i, appended;
+	size_t i, n, appended;
 	int r;
 
 	for (i = 0; i < q->n; i++)
@@ -838,8 +838,13 @@ signed_all(struct req *q)
 		finish(q);
 		return;
 	}
-	atomic_store(&q->commits, q->n);
-	for (appended = 0; appended < q->n; appended++) {
+	/* WARNING: once the last event is queued the writer may commit it
+	 * and free ${q} (committed_all, finish) before this thread runs
+	 * again: from here on only the local ${n} decides, and ${q} is
+	 * touched again only while an event is still unqueued. */
+	n = q->n;
+	atomic_store(&q->commits, n);
+	for (appended = 0; appended < n; appended++) {
 		slot_event(q, &q->slots[appended], &ev);
 		if ((r = ledger_append(s->o.ledger, &ev, commit_cb,
 			 &q->slots[appended])) != 0) {
@@ -852,9 +857,8 @@ signed_all(struct req *q)
 	}
 	hk_state_decide_unlock(s->o.state);
 	/* Slots never appended will never commit. */
-	if (appended < q->n &&
-	    atomic_fetch_sub(&q->commits, q->n - appended) ==
-		q->n - appended)
+	if (appended < n &&
+	    atomic_fetch_sub(&q->commits, n - appended) == n - appended)
 		committed_all(q);
 }
 

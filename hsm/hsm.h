@@ -246,6 +246,17 @@ HK_MUST_CHECK int hsm_key_sign(struct hsm_pool *p,
     enum hsm_hash hash, const uint8_t *in, size_t inlen,
     uint8_t sig[static HSM_SIG_MAX], size_t *siglen);
 
+/** hsm_key_sign_reserved(p, id, scheme, hash, in, inlen, sig, siglen): as
+ * hsm_key_sign(), on the pool's one reserved session instead of a pool
+ * session: it never queues behind the signature workers (which keep every
+ * pool session busy under load) and never answers HK_EBUSY; concurrent
+ * callers take turns. For rare signatures on a latency-critical path (the
+ * ledger's checkpoint, once per group commit). Any non-loop thread. */
+HK_MUST_CHECK int hsm_key_sign_reserved(struct hsm_pool *p,
+    const uint8_t id[static HSM_KEYID_LEN], enum hsm_scheme scheme,
+    enum hsm_hash hash, const uint8_t *in, size_t inlen,
+    uint8_t sig[static HSM_SIG_MAX], size_t *siglen);
+
 /** Completion of hsm_key_sign_submit(), on a worker thread: ${result} as
  * hsm_key_sign() returns it; ${sig} (${siglen} bytes) is valid during the
  * call only. */

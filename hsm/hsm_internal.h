@@ -94,6 +94,13 @@ struct hsm_pool {
 	unsigned nsessions;
 	struct hsm_session *free_head;	/* FIFO: sessions take turns, so a */
 	struct hsm_session *free_tail;	/* dead one is found on next use */
+	/* One more session, never in the free list, for
+	 * hsm_key_sign_reserved() (the ledger's checkpoint signature, made
+	 * once per group commit on the ledger's single writer thread): it
+	 * never waits behind the workers, whose signatures keep every pool
+	 * session busy under load. One operation at a time (reserved_mu). */
+	struct hsm_session reserved;
+	pthread_mutex_t reserved_mu;
 
 	/* Workers and the bounded job queue. */
 	pthread_mutex_t qmu;
@@ -130,6 +137,16 @@ HK_MUST_CHECK int hsm_session_get(struct hsm_pool *p,
 
 /** hsm_session_put(p, s): return ${s} to the pool. */
 void hsm_session_put(struct hsm_pool *p, struct hsm_session *s);
+
+/** hsm_session_get_reserved(p, out): take the reserved session (waits
+ * only for another reserved user), reopened if its handle was lost. 0,
+ * HK_ESTATE (forked child) or HK_E*; on success the caller holds
+ * reserved_mu until hsm_session_put_reserved(). */
+HK_MUST_CHECK int hsm_session_get_reserved(struct hsm_pool *p,
+    struct hsm_session **out);
+
+/** hsm_session_put_reserved(p, s): give the reserved session back. */
+void hsm_session_put_reserved(struct hsm_pool *p, struct hsm_session *s);
 
 /** hsm_session_retire(p, s): replace ${s}'s handle with a new logged-in
  * session (opened before the old one is closed, so the slot never drops

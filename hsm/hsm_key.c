@@ -476,6 +476,28 @@ hsm_key_sign(struct hsm_pool *p, const uint8_t id[static HSM_KEYID_LEN],
 	return key_sign(p, id, scheme, hash, in, inlen, NULL, sig, siglen);
 }
 
+/** hsm_key_sign_reserved(p, id, scheme, hash, in, inlen, sig, siglen): as
+ * hsm_key_sign(), on the reserved session. */
+int
+hsm_key_sign_reserved(struct hsm_pool *p,
+    const uint8_t id[static HSM_KEYID_LEN], enum hsm_scheme scheme,
+    enum hsm_hash hash, const uint8_t *in, size_t inlen,
+    uint8_t sig[static HSM_SIG_MAX], size_t *siglen)
+{
+	struct hsm_session *s = NULL;
+	int r;
+
+	if ((r = sign_args_check(scheme, hash, inlen)) != 0)
+		return r;
+	pthread_rwlock_rdlock(&p->keys_rw);
+	if ((r = hsm_session_get_reserved(p, &s)) == 0) {
+		r = sign_on(p, s, id, scheme, hash, in, inlen, sig, siglen);
+		hsm_session_put_reserved(p, s);
+	}
+	pthread_rwlock_unlock(&p->keys_rw);
+	return r;
+}
+
 /** hsm_key_run_job(p, j): a queued signature, on a worker thread. */
 void
 hsm_key_run_job(struct hsm_pool *p, struct hsm_job *j)

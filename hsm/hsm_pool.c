@@ -12,6 +12,7 @@
 /* pthread_rwlockattr_setkind_np (writer preference), adaptive mutexes and
  * RTLD_NODELETE are GNU extensions. */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdatomic.h>
@@ -258,6 +259,36 @@ hsm_session_put(struct hsm_pool *p, struct hsm_session *s)
 	p->free_tail = s;
 	pthread_cond_signal(&p->free_cv);
 	pthread_mutex_unlock(&p->mu);
+}
+
+/** hsm_session_get_reserved(p, out): take the reserved session. */
+int
+hsm_session_get_reserved(struct hsm_pool *p, struct hsm_session **out)
+{
+	struct hsm_session *s = &p->reserved;
+	CK_SESSION_HANDLE h;
+	int r;
+
+	if ((r = hsm_pool_check(p)) != 0)
+		return r;
+	pthread_mutex_lock(&p->reserved_mu);
+	if (s->h == CK_INVALID_HANDLE) {
+		if ((r = session_open(p, s, &h)) != 0) {
+			pthread_mutex_unlock(&p->reserved_mu);
+			return r;
+		}
+		s->h = h;
+	}
+	*out = s;
+	return 0;
+}
+
+/** hsm_session_put_reserved(p, s): give the reserved session back. */
+void
+hsm_session_put_reserved(struct hsm_pool *p, struct hsm_session *s)
+{
+	assert(s == &p->reserved);
+	pthread_mutex_unlock(&p->reserved_mu);
 }
 
 /* Run one dequeued job; ${stopping} as seen when it was dequeued. */
@@ -652,6 +683,11 @@ sessions_open(struct hsm_pool *p)
 		}
 		hsm_session_put(p, s);
 	}
+	p->reserved.idx = p->nsessions;
+	if ((r = session_open(p, &p->reserved, &p->reserved.h)) != 0) {
+		p->reserved.h = CK_INVALID_HANDLE;
+		return r;
+	}
 	return 0;
 }
 
@@ -702,6 +738,7 @@ sync_init(struct hsm_pool *p)
 	ok = pthread_mutex_init(&p->mu, &ma) == 0 &&
 	    pthread_mutex_init(&p->qmu, &ma) == 0 &&
 	    pthread_mutex_init(&p->login_mu, NULL) == 0 &&
+	    pthread_mutex_init(&p->reserved_mu, NULL) == 0 &&
 	    pthread_mutex_init(&p->cache_mu, NULL) == 0 &&
 	    pthread_mutex_init(&p->objects_mu, NULL) == 0 &&
 	    pthread_cond_init(&p->free_cv, &ca) == 0 &&
@@ -808,6 +845,8 @@ hsm_pool_free(struct hsm_pool *p)
 		for (i = 0; i < p->nsessions; i++)
 			if (p->sessions[i].h != CK_INVALID_HANDLE)
 				p->f->C_CloseSession(p->sessions[i].h);
+		if (p->reserved.h != CK_INVALID_HANDLE)
+			p->f->C_CloseSession(p->reserved.h);
 	}
 	if (p->f != NULL && p->initialised)
 		p->f->C_Finalize(NULL);
@@ -822,6 +861,7 @@ hsm_pool_free(struct hsm_pool *p)
 	pthread_mutex_destroy(&p->mu);
 	pthread_mutex_destroy(&p->qmu);
 	pthread_mutex_destroy(&p->login_mu);
+	pthread_mutex_destroy(&p->reserved_mu);
 	pthread_mutex_destroy(&p->cache_mu);
 	pthread_mutex_destroy(&p->objects_mu);
 	pthread_cond_destroy(&p->free_cv);

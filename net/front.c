@@ -277,19 +277,38 @@ conn_flush(struct conn *c)
 {
 	struct hk_buf ct = HK_BUF_INIT;
 	struct wreq *w = NULL;
+	size_t done = 0;
 	uv_buf_t b;
-	int r;
+	int n, r;
 
 	if ((r = net_tls_conn_take_output(c->tls, &ct)) != 0)
 		goto out;
 	if (ct.len == 0)
 		goto out;
-	if ((w = malloc(sizeof(*w) + ct.len)) == NULL) {
+	/* Nothing queued: write at once (uv_try_write). A write that the
+	 * socket takes whole needs no request, no copy and no callback,
+	 * and spares libuv the epoll_ctl that every completed uv_write
+	 * costs; what the socket does not take is queued as before. */
+	if (c->wq_bytes == 0) {
+		b = uv_buf_init((char *)ct.p, (unsigned)ct.len);
+		if ((n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1)) < 0 &&
+		    n != UV_EAGAIN) {
+			hk_debug_f("write to %s: %s", c->peer,
+			    uv_strerror(n));
+			r = HK_EIO;
+			goto out;
+		}
+		if (n > 0)
+			done = (size_t)n;
+		if (done == ct.len)
+			goto out;
+	}
+	if ((w = malloc(sizeof(*w) + ct.len - done)) == NULL) {
 		r = HK_ENOMEM;
 		goto out;
 	}
-	memcpy(w->data, ct.p, ct.len);
-	w->len = ct.len;
+	memcpy(w->data, ct.p + done, ct.len - done);
+	w->len = ct.len - done;
 	w->req.data = c;
 	b = uv_buf_init((char *)w->data, (unsigned)w->len);
 	if ((r = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1,
@@ -943,6 +962,8 @@ ipc_write_cb(uv_write_t *req, int status)
 	struct net_front *f = req->data;
 
 	f->ipc_wq -= w->len;
+	/* The copy of a frame holds the request's Authorization and body. */
+	sodium_memzero(w->data, w->len);
 	free(w);
 	if (status < 0 && status != UV_ECANCELED)
 		front_fail(f, HK_EIO, "core closed the channel (write: %s)",
@@ -958,6 +979,23 @@ ipc_send(struct net_front *f, const uint8_t *frame, size_t len)
 	uv_buf_t b;
 	int r;
 
+	/* As conn_flush: straight into the socket when nothing is queued,
+	 * the rest (if any) queued behind. */
+	if (f->ipc_wq == 0) {
+		b = uv_buf_init((char *)frame, (unsigned)len);
+		if ((r = uv_try_write((uv_stream_t *)&f->ipc, &b, 1)) < 0 &&
+		    r != UV_EAGAIN) {
+			front_fail(f, HK_EIO, "core closed the channel "
+			    "(write: %s)", uv_strerror(r));
+			return HK_EIO;
+		}
+		if (r > 0) {
+			frame += r;
+			len -= (size_t)r;
+		}
+		if (len == 0)
+			return 0;
+	}
 	if ((w = malloc(sizeof(*w) + len)) == NULL) {
 		front_fail(f, HK_ENOMEM, "out of memory for a core request");
 		return HK_ENOMEM;

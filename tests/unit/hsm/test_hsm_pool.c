@@ -627,8 +627,9 @@ test_NET4_one_login_fixed_sessions_handles_cached(void **state)
 	(void)state;
 	assert_true(s.flags() & CKF_OS_LOCKING_OK);
 	assert_int_equal(s.count("C_Login"), 1);
-	/* Three pool sessions; the self-test opened no others. */
-	assert_int_equal(s.count("C_OpenSession"), 3);
+	/* Three pool sessions and the reserved one; the self-test opened no
+	 * others. */
+	assert_int_equal(s.count("C_OpenSession"), 3 + 1);
 	rnd = s.count("C_GenerateRandom");
 	assert_int_equal(hsm_key_generate(p, HSM_ALG_EC_P256, NULL, 0, &ki),
 	    0);
@@ -657,6 +658,49 @@ test_NET4_one_login_fixed_sessions_handles_cached(void **state)
 	assert_int_equal(s.count("C_FindObjectsInit"), finds + 1);
 	assert_int_equal(hsm_key_destroy(p2, ki.id), 0);
 	shim_close(&s, p2);
+}
+
+/* The reserved session (the ledger's checkpoint signatures): it signs
+ * while every pool session is checked out, without opening, closing or
+ * logging in anything, and the signatures verify. */
+static void
+test_reserved_session_signs_while_pool_busy(void **state)
+{
+	struct shim s;
+	struct hsm_pool *p = shim_pool(&s, 2);
+	struct hsm_session *a = NULL, *b = NULL;
+	struct hsm_keyinfo ki;
+	unsigned long opened, closed, logins;
+	uint8_t dg[32], sig[HSM_SIG_MAX];
+	size_t siglen;
+	int i;
+
+	(void)state;
+	assert_int_equal(hsm_key_generate(p, HSM_ALG_EC_P256, NULL, 0, &ki),
+	    0);
+	sign_ok(p, &ki); /* the key handle is cached */
+	opened = s.count("C_OpenSession");
+	closed = s.count("C_CloseSession");
+	logins = s.count("C_Login");
+	assert_int_equal(hsm_session_get(p, NULL, &a), 0);
+	assert_int_equal(hsm_session_get(p, NULL, &b), 0);
+	for (i = 0; i < 20; i++) {
+		RAND_bytes(dg, 32);
+		siglen = 0;
+		assert_int_equal(hsm_key_sign_reserved(p, ki.id, HSM_SIG_ECDSA,
+				     HSM_HASH_SHA256, dg, 32, sig, &siglen),
+		    0);
+		assert_int_equal(fx_verify(ki.spki, ki.spki_len, HSM_SIG_ECDSA,
+				     HSM_HASH_SHA256, dg, 32, sig, siglen),
+		    1);
+	}
+	hsm_session_put(p, a);
+	hsm_session_put(p, b);
+	assert_int_equal(s.count("C_OpenSession"), opened);
+	assert_int_equal(s.count("C_CloseSession"), closed);
+	assert_int_equal(s.count("C_Login"), logins);
+	assert_int_equal(hsm_key_destroy(p, ki.id), 0);
+	shim_close(&s, p);
 }
 
 /* NET-4: whatever C_Sign returns, the adapter answers with an HK_E*
@@ -786,6 +830,7 @@ main(void)
 		cmocka_unit_test(test_NET4_forked_child_refused),
 		cmocka_unit_test(
 		    test_NET4_one_login_fixed_sessions_handles_cached),
+		cmocka_unit_test(test_reserved_session_signs_while_pool_busy),
 		cmocka_unit_test(test_NET4_every_ckr_from_sign_handled),
 		cmocka_unit_test(
 		    test_NET4_survives_module_dropping_all_sessions),
