@@ -225,33 +225,6 @@ hk_audit_tar_dir(const char *dir, const char *top, FILE *out, char *err,
 	return 0;
 }
 
-/* rm_tree(path): remove ${path} and everything under it (best effort). */
-static void
-rm_tree(const char *path)
-{
-	struct dirent **names = NULL;
-	char sub[PATH_LEN];
-	struct stat st;
-	int n, i;
-
-	if (lstat(path, &st) != 0)
-		return;
-	if (!S_ISDIR(st.st_mode)) {
-		unlink(path);
-		return;
-	}
-	if ((n = scandir(path, &names, not_dots, alphasort)) >= 0) {
-		for (i = 0; i < n; i++) {
-			if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path,
-				names[i]->d_name) < sizeof(sub))
-				rm_tree(sub);
-			free(names[i]);
-		}
-		free(names);
-	}
-	rmdir(path);
-}
-
 /* ---- the spool ------------------------------------------------------------ */
 
 struct download {
@@ -318,7 +291,7 @@ hk_audit_spool_new(const char *dir, struct hk_audit_spool **out)
 		return HK_ENOMEM;
 	snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	/* Leftovers of a process that stopped in the middle of an export. */
-	rm_tree(s->dir);
+	hk_audit_rm_tree(s->dir);
 	if (mkdir(s->dir, 0700) != 0) {
 		hk_error_f("cannot create the audit spool %s: %s", s->dir,
 		    strerror(errno));
@@ -342,7 +315,7 @@ hk_audit_spool_free(struct hk_audit_spool *s)
 		return;
 	for (i = 0; i < HK_AUDIT_BUNDLE_OPEN_MAX; i++)
 		drop(&s->d[i]);
-	rm_tree(s->dir);
+	hk_audit_rm_tree(s->dir);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
@@ -512,7 +485,7 @@ hk_audit_bundle_open(struct hk_audit_spool *s, struct ledger *l,
 		/* Only the descriptor keeps it: nothing is left behind. */
 		unlink(tar);
 	}
-	rm_tree(dir);
+	hk_audit_rm_tree(dir);
 	pthread_mutex_lock(&s->mu);
 	if (r != 0) {
 		if (fd >= 0)

@@ -142,6 +142,13 @@ rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	return unlink(path) == 0 ? 0 : -1;
 }
 
+/** hk_audit_rm_tree(path): remove ${path} and all below it. */
+void
+hk_audit_rm_tree(const char *path)
+{
+	(void)nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 /** hk_audit_writer_free(w): release; unfinished bundles are removed. */
 void
 hk_audit_writer_free(struct hk_audit_writer *w)
@@ -151,7 +158,7 @@ hk_audit_writer_free(struct hk_audit_writer *w)
 	if (w->jsonl != NULL)
 		fclose(w->jsonl);
 	if (!w->finished && w->dir[0] != '\0')
-		(void)nftw(w->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+		hk_audit_rm_tree(w->dir);
 	EVP_MD_CTX_free(w->jmd);
 	ledger_tiles_free(w->tiles);
 	hk_sha256_free(w->h);

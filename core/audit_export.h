@@ -61,6 +61,11 @@ HK_MUST_CHECK int hk_audit_writer_finish(struct hk_audit_writer *w,
     const char *vkey, struct hk_audit_export_report *rep, char *msg,
     size_t msglen);
 
+/** hk_audit_rm_tree(path): remove the file or directory ${path} and
+ * everything below it, without following symbolic links (best effort;
+ * a missing path is no error). */
+void hk_audit_rm_tree(const char *path);
+
 /** hk_audit_writer_free(w): release ${w}; a bundle that was not finished
  * is removed from disk. Accepts NULL. */
 void hk_audit_writer_free(struct hk_audit_writer *w);

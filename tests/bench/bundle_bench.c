@@ -88,13 +88,14 @@ main(int argc, char **argv)
 	struct hk_buf req = HK_BUF_INIT, resp = HK_BUF_INIT;
 	struct hk_mpk_writer w;
 	char spool[400], out[400], msg[256], reason[160], target[80],
-	    handle[33] = "", cmd[900];
+	    handle[33] = "";
 	uint8_t owner[32] = {7};
 	uint64_t n = 1000000, range = HK_AUDIT_BUNDLE_MAX_EVENTS, size = 0,
 		 from, total = 0, got = 0, chunks = 0;
 	double t0, t_fill, t_export, t_dl;
 	int rc = 1;
 
+	out[0] = '\0';
 	if (sodium_init() < 0)
 		return 1;
 	hk_log_set_level(HK_LOG_WARN);
@@ -125,9 +126,7 @@ main(int argc, char **argv)
 	/* Twice: the first run warms the page cache for both measurements;
 	 * the second is the one reported. */
 	for (int pass = 0; pass < 2; pass++) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", out);
-		if (system(cmd) != 0)
-			goto out;
+		hk_audit_rm_tree(out);
 		t0 = now_s();
 		if (hk_audit_export(f.l, &o, &rep, msg, sizeof(msg)) != 0) {
 			fprintf(stderr, "bundle_bench: export: %s\n", msg);
@@ -205,9 +204,8 @@ out:
 	hk_audit_spool_free(sp);
 	hk_buf_release(&req);
 	hk_buf_release(&resp);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s/export'", f.dir);
-	if (system(cmd) != 0)
-		rc = 1;
+	if (out[0] != '\0')
+		hk_audit_rm_tree(out);
 	fixture_free(&f);
 	return rc;
 }
