@@ -108,17 +108,6 @@ def make_events(api, n):
         c.close()
 
 
-def add_user(w, pem_path, role):
-    st, js = w.A.call("POST", "/admin/v1/users",
-                      {"certificate": open(pem_path).read(), "role": role})
-    if st != 200:
-        raise RuntimeError("users.add %s: %s %s" % (role, st, js))
-    st, js = w.SO.call("POST", "/admin/v1/approvals/%s/approve" %
-                       js["approval"])
-    if st != 200:
-        raise RuntimeError("approve %s: %s %s" % (role, st, js))
-
-
 def H(b):
     return hashlib.sha256(b).digest()
 
@@ -194,8 +183,8 @@ def main():
         certs = {}
         for name in ("auditor", "operator", "stranger"):
             certs[name] = LC.client_cert(pki, name, w.opca, opkey)
-        add_user(w, certs["auditor"][0], "auditor")
-        add_user(w, certs["operator"][0], "operator")
+        C.add_user(w, certs["auditor"][0], "auditor")
+        C.add_user(w, certs["operator"][0], "operator")
         api = {k: LC.Api(w.admin_port, w.opca, v) for k, v in certs.items()}
         api["administrator"], api["security_officer"] = w.A, w.SO
         fp = {k: LC.cert_fp(v[0]) for k, v in certs.items()}

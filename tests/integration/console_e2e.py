@@ -40,17 +40,6 @@ def skip(why):
     sys.exit(0)
 
 
-def add_user(w, pem_path, role):
-    st, js = w.A.call("POST", "/admin/v1/users",
-                      {"certificate": open(pem_path).read(), "role": role})
-    if st != 200:
-        raise RuntimeError("users.add %s: %s %s" % (role, st, js))
-    st, js = w.SO.call("POST", "/admin/v1/approvals/%s/approve" %
-                       js["approval"])
-    if st != 200:
-        raise RuntimeError("approve %s: %s %s" % (role, st, js))
-
-
 def wrong_vkey(name):
     """A well-formed vkey of the same name with another Ed25519 key."""
     pub = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
@@ -77,7 +66,7 @@ def main():
         pki = w.work + "/pki"
         opkey = w.state + "/ca/operator-ca.key"
         aud = LC.client_cert(pki, "auditor", w.opca, opkey)
-        add_user(w, aud[0], "auditor")
+        C.add_user(w, aud[0], "auditor")
         fp_aud = LC.cert_fp(aud[0])
         fp_adm = LC.cert_fp(w.state + "/admin/admin.crt")
 

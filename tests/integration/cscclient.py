@@ -479,6 +479,20 @@ class Cred:
     pass
 
 
+def add_user(w, pem_path, role):
+    """A privileged user of ${role} for the certificate ${pem_path}: added
+    by the administrator of World ${w}, approved by its security
+    officer."""
+    st, js = w.A.call("POST", "/admin/v1/users",
+                      {"certificate": open(pem_path).read(), "role": role})
+    if st != 200:
+        raise RuntimeError("users.add %s: %s %s" % (role, st, js))
+    st, js = w.SO.call("POST", "/admin/v1/approvals/%s/approve" %
+                       js["approval"])
+    if st != 200:
+        raise RuntimeError("approve %s: %s %s" % (role, st, js))
+
+
 class World:
     """A state made by `hanko init`, a running hankod, the admin API as the
     administrator and a security officer, a test PKI (root, intermediate),
