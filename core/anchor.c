@@ -219,6 +219,7 @@ run(void *arg)
 	struct hk_anchor *a = arg;
 	struct timespec until;
 
+	hk_thread_name("hk-anchor");
 	pthread_mutex_lock(&a->mu);
 	while (!a->stopping) {
 		clock_gettime(CLOCK_MONOTONIC, &until);

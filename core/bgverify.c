@@ -150,6 +150,7 @@ run(void *arg)
 	struct hk_bgverify *b = arg;
 	struct timespec until;
 
+	hk_thread_name("hk-verify");
 	pthread_mutex_lock(&b->mu);
 	while (!b->stopping) {
 		clock_gettime(CLOCK_MONOTONIC, &until);

@@ -3425,6 +3425,7 @@ thread_main(void *arg)
 	struct hk_lc *lc = ln->lc;
 	struct job *j;
 
+	hk_thread_name(ln == &lc->lane[0] ? "hk-exec" : "hk-exec-bulk");
 	pthread_mutex_lock(&lc->mu);
 	for (;;) {
 		while (ln->head == NULL && !lc->stopping)

@@ -27,6 +27,10 @@ void hk_log_set_ident(const char *ident);
 void hk_log_msg(int level, const char *func, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/** hk_thread_name(name): name the calling thread as ps -L, top -H and
+ * /proc/PID/task/TID/comm show it (at most 15 bytes are kept). */
+void hk_thread_name(const char *name);
+
 #define hk_error_f(...) hk_log_msg(HK_LOG_ERROR, __func__, __VA_ARGS__)
 #define hk_warn_f(...) hk_log_msg(HK_LOG_WARN, __func__, __VA_ARGS__)
 #define hk_info_f(...) hk_log_msg(HK_LOG_INFO, __func__, __VA_ARGS__)

@@ -319,6 +319,7 @@ worker_main(void *arg)
 	struct hsm_job *j, run;
 	bool stopping;
 
+	hk_thread_name("hk-hsm");
 	pthread_mutex_lock(&p->qmu);
 	for (;;) {
 		while (p->q_head == NULL && !p->stopping) {

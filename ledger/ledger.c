@@ -876,6 +876,7 @@ writer_main(void *arg)
 	size_t n;
 	int r;
 
+	hk_thread_name("hk-ledger");
 	pthread_mutex_lock(&l->mu);
 	for (;;) {
 		while (l->head == NULL && !l->closing)

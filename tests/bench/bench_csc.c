@@ -310,6 +310,7 @@ struct tcpu {
 	size_t n;
 	long tid[256];
 	double cpu[256];
+	char name[256][16]; /* the thread's comm */
 };
 
 static void
@@ -326,9 +327,19 @@ threads_cpu(pid_t pid, struct tcpu *t)
 	while ((e = readdir(d)) != NULL && t->n < 256) {
 		if (!isdigit((unsigned char)e->d_name[0]))
 			continue;
+		FILE *f;
+
 		snprintf(p2, sizeof(p2), "%s/%s/stat", path, e->d_name);
 		t->tid[t->n] = atol(e->d_name);
 		t->cpu[t->n] = stat_cpu(p2);
+		t->name[t->n][0] = '\0';
+		snprintf(p2, sizeof(p2), "%s/%s/comm", path, e->d_name);
+		if ((f = fopen(p2, "r")) != NULL) {
+			if (fgets(t->name[t->n], sizeof(t->name[0]), f) != NULL)
+				t->name[t->n][strcspn(t->name[t->n], "\n")] =
+				    '\0';
+			fclose(f);
+		}
 		t->n++;
 	}
 	closedir(d);
@@ -1656,39 +1667,41 @@ check:
 		}
 }
 
-/* The core's threads by CPU over a run times ${scale}, largest first; the
- * event loop's thread (the process's main thread) is marked. */
+/* The core's threads by CPU over a run times ${scale}, largest first, each
+ * with its name; the event loop's thread (the process's main thread) is
+ * "loop". */
 static void
 print_threads(const struct result *res, pid_t core, double scale)
 {
+	const struct tcpu *a = &res->core_after;
 	double d[256];
-	long tid[256];
-	size_t i, j, n = 0;
+	size_t idx[256], i, j, n = 0;
 
-	for (i = 0; i < res->core_after.n; i++) {
+	for (i = 0; i < a->n; i++) {
 		double before = 0;
 
 		for (j = 0; j < res->core_before.n; j++)
-			if (res->core_before.tid[j] == res->core_after.tid[i])
+			if (res->core_before.tid[j] == a->tid[i])
 				before = res->core_before.cpu[j];
-		d[n] = res->core_after.cpu[i] - before;
-		tid[n++] = res->core_after.tid[i];
+		d[n] = a->cpu[i] - before;
+		idx[n++] = i;
 	}
 	/* Largest first (n is small). */
 	for (i = 0; i < n; i++)
 		for (j = i + 1; j < n; j++)
 			if (d[j] > d[i]) {
 				double x = d[i];
-				long y = tid[i];
+				size_t y = idx[i];
 
 				d[i] = d[j];
-				tid[i] = tid[j];
+				idx[i] = idx[j];
 				d[j] = x;
-				tid[j] = y;
+				idx[j] = y;
 			}
 	for (i = 0; i < n && d[i] > 0; i++)
-		printf("%s%s%.1f", i ? ", " : "",
-		    tid[i] == (long)core ? "loop " : "", scale * d[i]);
+		printf("%s%s %.1f", i ? ", " : "",
+		    a->tid[idx[i]] == (long)core ? "loop" : a->name[idx[i]],
+		    scale * d[i]);
 	if (i == 0)
 		printf("(below the clock tick)");
 }
