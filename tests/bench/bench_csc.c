@@ -47,7 +47,7 @@
  * per signature is reported too: it shares the two cores with hankod.
  *
  *   bench_csc --state DIR --creds FILE [--pid PID] [--ca PEM]
- *             [--conns 32] [--duration 3] [--rounds 3] [--batches 1,16]
+ *             [--conns 32] [--duration 1] [--rounds 10] [--batches 1,16]
  *             [--load 0.7] [--authz-duration 5] [--authz-conns N]
  *             [--sad-hashes 1024] [--sign-algo OID] [--raw-only yes]
  *             [--client-threads 1]
@@ -92,6 +92,7 @@
 
 #include "core/cli.h"
 #include "core/config.h"
+#include "ledger/ledger_internal.h"
 
 #define MAXCONN 512
 #define MAXCRED 64
@@ -368,6 +369,7 @@ struct bench {
 	socklen_t addrlen;
 	unsigned multisign;
 	EVP_PKEY *pub; /* the first credential's public key, for a check */
+	struct ledger *ledger; /* the daemon's, read-only: commit counts */
 };
 
 static int
@@ -434,6 +436,11 @@ struct raw {
 	double sigs, secs, cpu;
 	double slice_rate[32], slice_other[32];
 	unsigned nslices;
+	/* The ledger's Ed25519 checkpoint key, signed with on one thread
+	 * (the ledger writer signs one checkpoint at a time). */
+	CK_OBJECT_HANDLE cpkey;
+	bool has_cpkey;
+	double ed_sigs, ed_cpu;
 };
 
 struct raw_arg {
@@ -526,7 +533,45 @@ raw_open(struct bench *b, struct raw *r)
 		    r->f->C_FindObjectsFinal(r->s[i]) != CKR_OK || got != 1)
 			die("the credential's key is not in the token");
 	}
+	/* The checkpoint key, by the CKA_ID in hanko.conf. */
+	{
+		CK_ATTRIBUTE ct[] = {{CKA_CLASS, &cls, sizeof(cls)},
+		    {CKA_ID, b->cfg.checkpoint_key, 16}};
+
+		got = 0;
+		if (r->f->C_FindObjectsInit(r->s[0], ct, 2) == CKR_OK &&
+		    r->f->C_FindObjects(r->s[0], &r->cpkey, 1, &got) ==
+			CKR_OK &&
+		    r->f->C_FindObjectsFinal(r->s[0]) == CKR_OK && got == 1)
+			r->has_cpkey = true;
+	}
 	OPENSSL_cleanse(pin, sizeof(pin));
+}
+
+/* ${secs} of Ed25519 signatures with the checkpoint key on one thread
+ * (C_SignInit + C_Sign of a checkpoint-sized text, as the ledger writer
+ * makes them): the module's CPU per checkpoint signature. */
+static void
+ed_slice(struct raw *r, double secs)
+{
+	CK_MECHANISM m = {CKM_EDDSA, NULL, 0};
+	unsigned char msg[120], sig[64];
+	CK_ULONG sl;
+	double t_end, c0 = cpu_self();
+	unsigned long n = 0;
+
+	if (!r->has_cpkey)
+		return;
+	memset(msg, 'c', sizeof(msg));
+	for (t_end = now() + secs; now() < t_end; n++) {
+		sl = sizeof(sig);
+		if (r->f->C_SignInit(r->s[0], &m, r->cpkey) != CKR_OK ||
+		    r->f->C_Sign(r->s[0], msg, sizeof(msg), sig, &sl) !=
+			CKR_OK)
+			die("raw Ed25519 C_Sign failed");
+	}
+	r->ed_cpu += cpu_self() - c0;
+	r->ed_sigs += (double)n;
 }
 
 static void *
@@ -1550,7 +1595,25 @@ struct result {
 	unsigned failed, starved;
 	char err[256];
 	struct tcpu core_before, core_after;
+	double events, commits; /* ledger entries and checkpoints added */
 };
+
+/* The ledger's events and checkpoints (one per group commit) so far. */
+static void
+ledger_counts(struct ledger *l, double *events, double *commits)
+{
+	MDB_txn *txn;
+	MDB_stat st;
+
+	*events = *commits = 0;
+	if (l == NULL || ledger_rtxn_begin(l, &txn) != 0)
+		return;
+	if (mdb_stat(txn, l->ev, &st) == 0)
+		*events = (double)st.ms_entries;
+	if (mdb_stat(txn, l->cp, &st) == 0)
+		*commits = (double)st.ms_entries;
+	ledger_rtxn_end(l, txn);
+}
 
 static void
 run_all(struct run *r, struct result *res)
@@ -1559,6 +1622,7 @@ run_all(struct run *r, struct result *res)
 	struct run_arg a[MAXCONN];
 	struct ev_arg ea[MAXCONN];
 	double c0 = 0, f0 = 0, s0 = 0, m0 = 0, st0 = 0, m1, st1, t1, cut;
+	double ev0 = 0, cp0 = 0;
 	double *lat = NULL, *svc = NULL;
 	size_t nl = 0, i, j;
 
@@ -1573,6 +1637,7 @@ run_all(struct run *r, struct result *res)
 	}
 	if (res != NULL) {
 		memset(res, 0, sizeof(*res));
+		ledger_counts(r->b->ledger, &ev0, &cp0);
 		threads_cpu(r->b->core, &res->core_before);
 		c0 = pid_cpu(r->b->core);
 		f0 = pid_cpu(r->b->front);
@@ -1606,6 +1671,9 @@ run_all(struct run *r, struct result *res)
 	if (res == NULL)
 		goto check;
 	res->core_cpu = pid_cpu(r->b->core) - c0;
+	ledger_counts(r->b->ledger, &res->events, &res->commits);
+	res->events -= ev0;
+	res->commits -= cp0;
 	res->front_cpu = pid_cpu(r->b->front) - f0;
 	res->self_cpu = cpu_self() - s0;
 	machine_cpu(&m1, &st1);
@@ -1890,12 +1958,12 @@ main(int argc, char **argv)
 {
 	const char *usage =
 	    "bench_csc --state DIR --creds FILE [--pid PID] [--ca PEM] "
-	    "[--conns 32] [--duration 3] [--rounds 3] [--batches 1,16] "
+	    "[--conns 32] [--duration 1] [--rounds 10] [--batches 1,16] "
 	    "[--load 0.7] [--authz-duration 5] [--authz-conns N] "
 	    "[--sad-hashes 1024] [--sign-algo OID] [--raw-only yes] "
 	    "[--client-threads 1]";
 	const char *state = NULL, *creds = NULL, *pid = NULL, *ca = NULL;
-	const char *conns = "32", *duration = "3", *rounds = "3";
+	const char *conns = "32", *duration = "1", *rounds = "10";
 	const char *batches = "1,16", *load = "0.7", *authz_dur = "5";
 	const char *authz_conns = NULL, *sad_hashes = "1024";
 	const char *sign_algo = OID_ECDSA_SHA256, *raw_only = "no";
@@ -1916,7 +1984,7 @@ main(int argc, char **argv)
 	char path[HK_CONFIG_PATH_MAX + 32], err[512], buf[64], *tok;
 	struct addrinfo hints, *ai;
 	char port[8];
-	double max_rate[8], raw_rate, raw_cpu;
+	double max_rate[8], mean_rate[8], raw_rate, raw_cpu, ed_cpu;
 	unsigned i, k, rd, per;
 
 	if (cli_parse(argc - 1, argv + 1, opts, usage) != 0)
@@ -1956,6 +2024,16 @@ main(int argc, char **argv)
 	if (b.core <= 0)
 		die("no hankod --state %s running (core %ld, front %ld)", state,
 		    (long)b.core, (long)b.front);
+
+	/* The daemon's ledger, read-only: events and commits per run. */
+	{
+		struct ledger_opts ro = {0};
+
+		ro.readonly = 1;
+		snprintf(path, sizeof(path), "%s/ledger", state);
+		if (ledger_open(path, &ro, NULL, &b.ledger) != 0)
+			die("cannot open the ledger %s read-only", path);
+	}
 
 	/* The raw side: the daemon's pool size, the credential's key. */
 	r.threads = b.cfg.hsm_sessions;
@@ -2038,11 +2116,12 @@ main(int argc, char **argv)
 	       "probe first%s\n",
 	    per, b.multisign, b.pub ? "" : " (no certificate returned: not "
 					     "verified)");
-	printf("- %u rounds of: raw %.1f s, then each batch size %.1f s "
-	       "(closed loop); then each batch size paced at %.0f%% of its "
-	       "maximum; then authorisations %.1f s on %u connections\n\n",
-	    b.rounds, b.duration, b.duration, 100 * b.load, b.authz_duration,
-	    b.authz_conns);
+	printf("- %u rounds of: raw %.1f s (then %.2f s of the checkpoint "
+	       "key), then each batch size %.1f s (closed loop); then each "
+	       "batch size paced at %.0f%% of its maximum; then "
+	       "authorisations %.1f s on %u connections\n\n",
+	    b.rounds, b.duration, b.duration / 4, b.duration, 100 * b.load,
+	    b.authz_duration, b.authz_conns);
 	fflush(stdout);
 
 	/* Rounds: raw, then each batch size, closed loop. */
@@ -2061,6 +2140,7 @@ main(int argc, char **argv)
 		double rr;
 
 		raw_slice(&r, b.duration);
+		ed_slice(&r, b.duration / 4);
 		rr = r.slice_rate[r.nslices - 1];
 		printf("| %u | %.0f |", rd + 1, rr);
 		fflush(stdout);
@@ -2109,14 +2189,21 @@ main(int argc, char **argv)
 	       "signature (%.2f cores busy): the module's cost per "
 	       "signature\n\n",
 	    r.threads, raw_rate, r.secs, 1e6 * raw_cpu, r.cpu / r.secs);
+	ed_cpu = r.ed_sigs > 0 ? r.ed_cpu / r.ed_sigs : 0;
+	if (r.has_cpkey)
+		printf("Checkpoint key (Ed25519, token object, 1 thread, %.1f s "
+		       "in the same rounds): process CPU %.1f us per signature: "
+		       "the module's cost per group commit\n\n",
+		    r.ed_cpu, 1e6 * ed_cpu);
 	printf("| batch | signatures/s | requests/s | x raw | signHash p50 | "
 	       "p99 | max | core+front CPU us/sig | of which module (raw) | "
-	       "**Hanko excl. module us/sig** | front us/sig | client us/sig "
-	       "|\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-	       "---:|\n");
+	       "**Hanko excl. module us/sig** | events/commit | of which "
+	       "checkpoint signatures (module) | Hanko excl. both | front "
+	       "us/sig | client us/sig |\n|---:|---:|---:|---:|---:|---:|---:|"
+	       "---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (k = 0; k < b.nbatches; k++) {
 		double sigs = 0, secs = 0, reqs = 0, cc = 0, fc = 0, sc = 0;
-		double p50 = 0, p99 = 0, mx = 0;
+		double p50 = 0, p99 = 0, mx = 0, ev = 0, cm = 0;
 
 		for (rd = 0; rd < b.rounds; rd++) {
 			struct result *x = &closed[k][rd];
@@ -2126,6 +2213,8 @@ main(int argc, char **argv)
 			cc += x->core_cpu;
 			fc += x->front_cpu;
 			sc += x->self_cpu;
+			ev += x->events;
+			cm += x->commits;
 			/* Latency: the round's own percentiles, averaged
 			 * (p50, p99) and the worst (max). */
 			p50 += x->sp50 / b.rounds;
@@ -2137,10 +2226,14 @@ main(int argc, char **argv)
 		print_lat(p50);
 		print_lat(p99);
 		print_lat(mx);
-		printf(" %.1f | %.1f | **%.1f** | %.1f | %.1f |\n",
+		printf(" %.1f | %.1f | **%.1f** | %.1f | %.1f | %.1f | %.1f | "
+		       "%.1f |\n",
 		    1e6 * (cc + fc) / sigs, 1e6 * raw_cpu,
-		    1e6 * ((cc + fc) / sigs - raw_cpu), 1e6 * fc / sigs,
-		    1e6 * sc / sigs);
+		    1e6 * ((cc + fc) / sigs - raw_cpu),
+		    cm > 0 ? ev / cm : 0, 1e6 * ed_cpu * cm / sigs,
+		    1e6 * ((cc + fc) / sigs - raw_cpu - ed_cpu * cm / sigs),
+		    1e6 * fc / sigs, 1e6 * sc / sigs);
+		mean_rate[k] = sigs / secs;
 	}
 	printf("\nCore threads, CPU us per signature in the last round, "
 	       "largest first (the HSM pool's workers carry the module):\n\n");
@@ -2154,16 +2247,17 @@ main(int argc, char **argv)
 	fflush(stdout);
 
 	/* Paced runs at --load of each batch size's maximum. */
-	printf("\nOpen loop at %.0f%% of the measured maximum (latency from "
-	       "the scheduled send time; service time from the actual "
-	       "send):\n\n| batch | target sig/s | achieved sig/s | p50 | "
-	       "**p99** | max | service p99 | core+front CPU us/sig |\n"
-	       "|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+	printf("\nOpen loop at %.0f%% of the measured maximum (the closed "
+	       "loop's rate over all rounds; latency from the scheduled send "
+	       "time; service time from the actual send):\n\n| batch | "
+	       "target sig/s | achieved sig/s | p50 | **p99** | max | service "
+	       "p99 | core+front CPU us/sig | events/commit |\n"
+	       "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
 	    100 * b.load);
 	for (k = 0; k < b.nbatches; k++) {
 		unsigned batch = b.batches[k];
 		unsigned sadn = per / batch * batch;
-		double target = b.load * max_rate[k];
+		double target = b.load * mean_rate[k];
 		struct result *res = &paced[k];
 
 		run.mode = M_FILL;
@@ -2186,8 +2280,9 @@ main(int argc, char **argv)
 		print_lat(res->p99);
 		print_lat(res->max);
 		print_lat(res->sp99);
-		printf(" %.1f |\n",
-		    1e6 * (res->core_cpu + res->front_cpu) / res->sigs);
+		printf(" %.1f | %.1f |\n",
+		    1e6 * (res->core_cpu + res->front_cpu) / res->sigs,
+		    res->commits > 0 ? res->events / res->commits : 0);
 		fflush(stdout);
 	}
 
@@ -2249,5 +2344,6 @@ main(int argc, char **argv)
 	}
 	EVP_PKEY_free(b.pub);
 	SSL_CTX_free(b.tls);
+	ledger_close(b.ledger);
 	return 0;
 }
