@@ -12,12 +12,16 @@
 export LSAN_OPTIONS="suppressions=$TOP/tests/hsm-lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
 if [ -n "${HK_WRAP:-}" ]; then
-	export HK_WRAP="$HK_WRAP --suppressions=$TOP/tests/hsm-valgrind.supp"
+	# A benchmark under valgrind measures nothing, and its argon2id
+	# authorisations take minutes there.
+	echo "ok 1 - CSC benchmark smoke run # SKIP under valgrind"
+	echo "1..1"
+	exit 0
 fi
 out=$T/bench.md
 $PY "$TOP/tests/bench/bench_csc.py" --build "$BUILD" --creds 2 \
 	--conns 4 --rounds 2 --duration 0.3 --paced-duration 0.5 \
-	--authz-duration 0.3 --batches 1,4 --sad-hashes 64 >"$out" 2>"$T/err"
+	--authz-duration 0.3 --batches 1,4 >"$out" 2>"$T/err"
 rc=$?
 check "bench_csc.py exits 0" [ "$rc" = 0 ]
 [ "$rc" = 0 ] || sed 's/^/# /' "$T/err" | tail -20
