@@ -739,17 +739,51 @@ io_write(struct conn *c, const char *p, size_t n)
 	return 0;
 }
 
+/* Room for 16 KiB more (and a NUL) in c->in. */
+static void
+in_room(struct conn *c)
+{
+	if (c->incap - c->inlen < 16384) {
+		c->incap = c->incap ? 2 * c->incap : 65536;
+		if ((c->in = realloc(c->in, c->incap)) == NULL)
+			die("out of memory");
+	}
+}
+
+/* The head of the answer in c->in, once all of it is in: its length with
+ * the blank line in *${hl}, the status, the body's Content-Length and
+ * whether the server closes after it. 1, 0 (read more) or -1 (no status
+ * line). */
+static int
+answer_head(const struct conn *c, size_t *hl, int *status, size_t *clen,
+    bool *close_after)
+{
+	const char *hend, *p;
+
+	*clen = 0;
+	*close_after = false;
+	if (c->inlen == 0 || (hend = strstr(c->in, "\r\n\r\n")) == NULL)
+		return 0;
+	*hl = (size_t)(hend - c->in) + 4;
+	if (sscanf(c->in, "HTTP/1.%*c %d", status) != 1)
+		return -1;
+	for (p = strstr(c->in, "\r\n"); p != NULL && p < hend;
+	     p = strstr(p + 2, "\r\n")) {
+		if (strncasecmp(p + 2, "Content-Length:", 15) == 0)
+			*clen = (size_t)strtoul(p + 17, NULL, 10);
+		else if (strncasecmp(p + 2, "Connection: close", 17) == 0)
+			*close_after = true;
+	}
+	return 1;
+}
+
 /* Read more into c->in; -1 at EOF or error. */
 static int
 io_read(struct conn *c)
 {
 	int n;
 
-	if (c->incap - c->inlen < 16384) {
-		c->incap = c->incap ? 2 * c->incap : 65536;
-		if ((c->in = realloc(c->in, c->incap)) == NULL)
-			die("out of memory");
-	}
+	in_room(c);
 	ERR_clear_error();
 	n = SSL_read(c->ssl, c->in + c->inlen, (int)(c->incap - c->inlen - 1));
 	if (n <= 0)
@@ -769,10 +803,9 @@ http_call(struct conn *c, const char *method, const char *path,
     const char **rbody, size_t *rlen)
 {
 	char head[1024];
-	char *hend, *p;
-	size_t clen = 0, hl;
-	int n, tries;
-	bool close_after = false;
+	size_t clen, hl;
+	int n, h, tries;
+	bool close_after;
 
 	for (tries = 0; tries < 2; tries++) {
 		if (c->ssl == NULL && conn_open(c) != 0) {
@@ -808,24 +841,16 @@ http_call(struct conn *c, const char *method, const char *path,
 		conn_fail(c, "write failed");
 		return -1;
 	}
-	while ((hend = strstr(c->in ? c->in : "", "\r\n\r\n")) == NULL)
+	while ((h = answer_head(c, &hl, status, &clen, &close_after)) == 0)
 		if (io_read(c) != 0) {
 			conn_fail(c, "connection closed before the answer");
 			conn_close(c);
 			return -1;
 		}
-	*hend = '\0';
-	hl = (size_t)(hend - c->in) + 4;
-	if (sscanf(c->in, "HTTP/1.%*c %d", status) != 1) {
+	if (h < 0) {
 		conn_fail(c, "bad status line");
 		conn_close(c);
 		return -1;
-	}
-	for (p = strstr(c->in, "\r\n"); p != NULL; p = strstr(p + 2, "\r\n")) {
-		if (strncasecmp(p + 2, "Content-Length:", 15) == 0)
-			clen = (size_t)strtoul(p + 17, NULL, 10);
-		else if (strncasecmp(p + 2, "Connection: close", 17) == 0)
-			close_after = true;
 	}
 	while (c->inlen < hl + clen)
 		if (io_read(c) != 0) {
@@ -1397,16 +1422,12 @@ static int
 ev_recv(struct ev_conn *e, int ep, unsigned batch)
 {
 	struct conn *c = e->c;
-	char *hend, *p;
-	size_t hl, clen = 0;
-	int n, st;
+	size_t hl, clen;
+	int n, h, st;
+	bool close_after;
 
 	for (;;) {
-		if (c->incap - c->inlen < 16384) {
-			c->incap = c->incap ? 2 * c->incap : 65536;
-			if ((c->in = realloc(c->in, c->incap)) == NULL)
-				die("out of memory");
-		}
+		in_room(c);
 		ERR_clear_error();
 		n = SSL_read(c->ssl, c->in + c->inlen,
 		    (int)(c->incap - c->inlen - 1));
@@ -1420,20 +1441,18 @@ ev_recv(struct ev_conn *e, int ep, unsigned batch)
 		ev_fail(e, ep, "connection closed before the answer");
 		return -1;
 	}
-	if (c->inlen == 0 || (hend = strstr(c->in, "\r\n\r\n")) == NULL)
+	if ((h = answer_head(c, &hl, &st, &clen, &close_after)) == 0 ||
+	    (h > 0 && c->inlen < hl + clen))
 		return 0;
-	hl = (size_t)(hend - c->in) + 4;
-	for (p = strstr(c->in, "\r\n"); p != NULL && p < hend;
-	     p = strstr(p + 2, "\r\n"))
-		if (strncasecmp(p + 2, "Content-Length:", 15) == 0)
-			clen = (size_t)strtoul(p + 17, NULL, 10);
-	if (c->inlen < hl + clen)
-		return 0;
+	if (h < 0) {
+		ev_fail(e, ep, "bad status line");
+		return -1;
+	}
 	if (c->inlen > hl + clen) {
 		ev_fail(e, ep, "more bytes than the answer");
 		return -1;
 	}
-	if (sscanf(c->in, "HTTP/1.%*c %d", &st) != 1 || st != 200) {
+	if (st != 200) {
 		json_t *j = json_loadb(c->in + hl, clen, 0, NULL);
 		const char *d = j ? json_string_value(json_object_get(j,
 					"error_description")) : NULL;
